@@ -1,0 +1,203 @@
+/* json.c: the JSON bodies of the reverse call, behind small helpers so that
+ * cJSON stays in this one file. Parsers need an object, name the missing or
+ * mistyped field, and ignore fields they do not know (the API may add some).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+/* cJSON wants NUL-terminated text; a NUL inside the body is a syntax error
+ * rather than a silent cut. */
+static wxp_err parse_object(wxp_span body, cJSON **out, wxp_diag *diag)
+{
+    const char *end = NULL;
+    cJSON *root;
+
+    if (!body.ptr && body.len)
+        return WXP_ERR_ARG;
+    if (body.len == 0)
+        return wxp_fail(diag, WXP_ERR_JSON_SYNTAX, "body", "body is empty; expected a JSON object");
+    if (memchr(body.ptr, '\0', body.len))
+        return wxp_fail(diag, WXP_ERR_JSON_SYNTAX, "body", "body holds a NUL byte");
+    root = cJSON_ParseWithLengthOpts(body.ptr, body.len, &end, false);
+    if (!root) {
+        size_t at = end && end >= body.ptr ? (size_t)(end - body.ptr) : 0;
+        return wxp_fail(diag, WXP_ERR_JSON_SYNTAX, "body",
+                        "body is not valid JSON (error near byte %zu of %zu)", at, body.len);
+    }
+    /* Only whitespace may follow the value. */
+    for (const char *p = end; p && p < body.ptr + body.len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            cJSON_Delete(root);
+            return wxp_fail(diag, WXP_ERR_JSON_SYNTAX, "body",
+                            "body has data after the JSON value at byte %zu",
+                            (size_t)(p - body.ptr));
+        }
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return wxp_fail(diag, WXP_ERR_JSON_NOT_OBJECT, "body", "body is JSON but not an object");
+    }
+    *out = root;
+    return WXP_OK;
+}
+
+/* Compact JSON of v in a malloc'd buffer: the header promises free(), and
+ * cJSON's own allocator may be hooked. */
+static char *print_malloc(const cJSON *v)
+{
+    char *text = cJSON_PrintUnformatted(v), *copy = NULL;
+    if (text) {
+        size_t n = strlen(text) + 1;
+        copy = malloc(n);
+        if (copy)
+            memcpy(copy, text, n);
+        cJSON_free(text);
+    }
+    return copy;
+}
+
+static const char *type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v)) return "a string";
+    if (cJSON_IsNumber(v)) return "a number";
+    if (cJSON_IsBool(v)) return "a boolean";
+    if (cJSON_IsNull(v)) return "null";
+    if (cJSON_IsArray(v)) return "an array";
+    if (cJSON_IsObject(v)) return "an object";
+    return "invalid";
+}
+
+/* Copies the string field `name` (case-sensitive) into out[cap]. */
+static wxp_err get_string(const cJSON *obj, const char *name, char *out,
+                          size_t cap, wxp_diag *diag)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    size_t n;
+
+    if (!v)
+        return wxp_fail(diag, WXP_ERR_JSON_MISSING_FIELD, name, "field \"%s\" is missing", name);
+    if (!cJSON_IsString(v) || !v->valuestring)
+        return wxp_fail(diag, WXP_ERR_JSON_FIELD_TYPE, name,
+                        "field \"%s\" is %s; expected a string", name, type_name(v));
+    n = strlen(v->valuestring);
+    if (n >= cap)
+        return wxp_fail(diag, WXP_ERR_JSON_FIELD_TOO_LONG, name,
+                        "field \"%s\" has %zu bytes; at most %zu are allowed", name, n, cap - 1);
+    memcpy(out, v->valuestring, n + 1);
+    return WXP_OK;
+}
+
+wxp_err wxp_reverse_request_build(const char *appid, const char *mchid, char **out)
+{
+    cJSON *root;
+    char *text;
+
+    if (!appid || !mchid || !out)
+        return WXP_ERR_ARG;
+    root = cJSON_CreateObject();
+    if (!root || !cJSON_AddStringToObject(root, "appid", appid) ||
+        !cJSON_AddStringToObject(root, "mchid", mchid)) {
+        cJSON_Delete(root);
+        return WXP_ERR_NOMEM;
+    }
+    text = print_malloc(root);
+    cJSON_Delete(root);
+    if (!text)
+        return WXP_ERR_NOMEM;
+    *out = text;
+    return WXP_OK;
+}
+
+wxp_err wxp_reverse_request_parse(wxp_span body, wxp_reverse_request *out,
+                                  wxp_diag *diag)
+{
+    cJSON *root = NULL;
+    wxp_err err;
+
+    if (!out)
+        return WXP_ERR_ARG;
+    memset(out, 0, sizeof(*out));
+    err = parse_object(body, &root, diag);
+    if (!err)
+        err = get_string(root, "appid", out->appid, sizeof(out->appid), diag);
+    if (!err)
+        err = get_string(root, "mchid", out->mchid, sizeof(out->mchid), diag);
+    cJSON_Delete(root);
+    return err;
+}
+
+wxp_err wxp_reverse_response_parse(wxp_span body, wxp_reverse_response *out,
+                                   wxp_diag *diag)
+{
+    cJSON *root = NULL;
+    wxp_err err;
+
+    if (!out)
+        return WXP_ERR_ARG;
+    memset(out, 0, sizeof(*out));
+    err = parse_object(body, &root, diag);
+    if (!err)
+        err = get_string(root, "appid", out->appid, sizeof(out->appid), diag);
+    if (!err)
+        err = get_string(root, "mchid", out->mchid, sizeof(out->mchid), diag);
+    if (!err)
+        err = get_string(root, "out_trade_no", out->out_trade_no, sizeof(out->out_trade_no), diag);
+    cJSON_Delete(root);
+    return err;
+}
+
+wxp_err wxp_error_body_parse(wxp_span body, wxp_error_body *out, wxp_diag *diag)
+{
+    cJSON *root = NULL;
+    const cJSON *msg, *detail;
+    wxp_err err;
+
+    if (!out)
+        return WXP_ERR_ARG;
+    memset(out, 0, sizeof(*out));
+    err = parse_object(body, &root, diag);
+    if (!err)
+        err = get_string(root, "code", out->code, sizeof(out->code), diag);
+    if (err) {
+        cJSON_Delete(root);
+        return err;
+    }
+    msg = cJSON_GetObjectItemCaseSensitive(root, "message");
+    if (!msg)
+        err = wxp_fail(diag, WXP_ERR_JSON_MISSING_FIELD, "message", "field \"message\" is missing");
+    else if (!cJSON_IsString(msg) || !msg->valuestring)
+        err = wxp_fail(diag, WXP_ERR_JSON_FIELD_TYPE, "message",
+                       "field \"message\" is %s; expected a string", type_name(msg));
+    else
+        snprintf(out->message, sizeof(out->message), "%s", msg->valuestring);
+    detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
+    if (!err && detail && !cJSON_IsNull(detail)) {
+        if (!cJSON_IsObject(detail)) {
+            err = wxp_fail(diag, WXP_ERR_JSON_FIELD_TYPE, "detail",
+                           "field \"detail\" is %s; expected an object", type_name(detail));
+        } else {
+            out->detail = print_malloc(detail);
+            if (!out->detail)
+                err = WXP_ERR_NOMEM;
+        }
+    }
+    cJSON_Delete(root);
+    if (err) {
+        wxp_error_body_clear(out);
+        memset(out, 0, sizeof(*out));
+    }
+    return err;
+}
+
+void wxp_error_body_clear(wxp_error_body *eb)
+{
+    if (!eb)
+        return;
+    free(eb->detail);
+    eb->detail = NULL;
+}
