@@ -167,6 +167,9 @@ wxp_err wxp_auth_parse(wxp_span h, wxp_auth *out, wxp_diag *diag)
         while (p < h.len && ((h.ptr[p] >= 'a' && h.ptr[p] <= 'z') || h.ptr[p] == '_'))
             p++;
         wxp_span key = {h.ptr + ks, p - ks};
+        if (key.len == 0 && ks < h.len && h.ptr[ks] == ' ' && ks > 0 && h.ptr[ks - 1] == ',')
+            return wxp_fail(diag, WXP_ERR_AUTH_SYNTAX, "authorization",
+                            "space after ',' at offset %zu; fields are joined by ',' alone", ks);
         if (key.len == 0) {
             wxp_quote(q, sizeof(q), (wxp_span){h.ptr + ks, h.len - ks}, 24);
             return wxp_fail(diag, WXP_ERR_AUTH_SYNTAX, "authorization",

@@ -21,9 +21,6 @@ wxp_err wxp_fail(wxp_diag *diag, wxp_err err, const char *field,
  * others as \xHH and cutting with "..." when longer. out is NUL-ended. */
 void wxp_quote(char *out, size_t cap, wxp_span s, size_t max);
 
-/* Span equality with a NUL-terminated string. */
-bool wxp_span_eq(wxp_span s, const char *lit);
-
 /* Parses 1..18 decimal digits (no sign, no overflow) into *out; false on anything else. */
 bool wxp_parse_decimal(wxp_span s, int64_t *out);
 

@@ -113,7 +113,7 @@ wxp_span wxp_span_of(const char *s)
     return sp;
 }
 
-bool wxp_span_eq(wxp_span s, const char *lit)
+int wxp_span_eq(wxp_span s, const char *lit)
 {
     size_t n = strlen(lit);
     return s.len == n && (n == 0 || memcmp(s.ptr, lit, n) == 0);

@@ -125,8 +125,10 @@ typedef struct wxp_span {
     size_t len;
 } wxp_span;
 
-/* Span of a NUL-terminated string (ptr may not be NULL). */
+/* Span of a NUL-terminated string ({NULL,0} for NULL). */
 wxp_span wxp_span_of(const char *s);
+/* 1 when the span holds exactly the bytes of the string `lit`, else 0. */
+int wxp_span_eq(wxp_span s, const char *lit);
 
 /* ------------------------------------------------- messages (sections 2, 3) */
 
