@@ -276,7 +276,8 @@ static wxp_err take_param(const seg *name, const char *raw, size_t rawlen,
     for (size_t i = 0; i + 2 < rawlen; i++) {
         if (raw[i] != '%')
             continue;
-        if (raw[i + 1] == '2' && raw[i + 2] == '5' && is_escape(raw + i + 2, rawlen - i - 2))
+        if (raw[i + 1] == '2' && raw[i + 2] == '5' && i + 4 < rawlen && hexval(raw[i + 3]) >= 0 &&
+            hexval(raw[i + 4]) >= 0)
             return wxp_fail(diag, WXP_ERR_PATH_DOUBLE_ENCODED, "uri_template",
                             "{%.*s} \"%s\" holds \"%%25%.2s\", which decodes to \"%%%.2s\": the "
                             "value was percent-encoded twice; encode it once",
