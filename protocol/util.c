@@ -88,11 +88,15 @@ void wxp_quote(char *out, size_t cap, wxp_span s, size_t max)
         return;
     for (i = 0; i < s.len && i < max; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
-        size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
+        char named = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : 0;
+        size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : named ? 2 : 4;
         if (o + need + 4 > cap) /* keep room for "..." and NUL */
             break;
         if (need == 1) {
             out[o++] = (char)c;
+        } else if (named) {
+            out[o++] = '\\';
+            out[o++] = named;
         } else {
             out[o++] = '\\';
             out[o++] = 'x';

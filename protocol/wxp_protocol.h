@@ -119,11 +119,26 @@ typedef struct wxp_diag {
     char text[320];
 } wxp_diag;
 
+/* Fills diag (when not NULL) with field and a printf-style sentence, and
+ * returns err, so a check reads `return wxp_fail(diag, WXP_ERR_X, "f", ...)`. */
+wxp_err wxp_fail(wxp_diag *diag, wxp_err err, const char *field,
+                 const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /* A view of bytes owned by someone else. Not NUL-terminated. */
 typedef struct wxp_span {
     const char *ptr;
     size_t len;
 } wxp_span;
+
+/* Copies at most `max` bytes of s into out[cap] as printable ASCII,
+ * escaping newline, CR and tab as \n \r \t, other bytes and '\\' as \xHH,
+ * and ending with "..." when cut.
+ * out is always NUL-terminated: safe for logs and JSON of any input. */
+void wxp_quote(char *out, size_t cap, wxp_span s, size_t max);
 
 /* Span of a NUL-terminated string ({NULL,0} for NULL). */
 wxp_span wxp_span_of(const char *s);

@@ -1,0 +1,359 @@
+/* config.c: the mock's JSON configuration (README "Mock configuration").
+ * Every error names the file, the field path and the problem. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONFIG_BYTES (1024 * 1024)
+
+const char *wxm_default_config_path(void)
+{
+    return WXP_FIXTURES_DIR "/mock.json";
+}
+
+void wxm_config_free(wxm_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nmerchants; i++) {
+        for (size_t k = 0; k < c->merchants[i].nappids; k++)
+            free(c->merchants[i].appids[k]);
+        free(c->merchants[i].appids);
+        wxp_key_free(c->merchants[i].cert);
+    }
+    free(c->merchants);
+    wxp_key_free(c->wechatpay_key);
+    free(c);
+}
+
+const wxm_merchant *wxm_config_merchant(const wxm_config *c, wxp_span mchid)
+{
+    for (size_t i = 0; i < c->nmerchants; i++)
+        if (wxp_span_eq(mchid, c->merchants[i].mchid))
+            return &c->merchants[i];
+    return NULL;
+}
+
+/* Loading context: where we are, for error messages. */
+typedef struct ctx {
+    const char *base_dir;
+    wxp_diag *diag;
+} ctx;
+
+static wxp_err bad(ctx *x, const char *field, const char *fmt, ...) WXM_PRINTF(3, 4);
+static wxp_err bad(ctx *x, const char *field, const char *fmt, ...)
+{
+    if (x->diag) {
+        va_list ap;
+        x->diag->field = "config";
+        int n = snprintf(x->diag->text, sizeof(x->diag->text), "%s: ", field);
+        va_start(ap, fmt);
+        if (n > 0 && (size_t)n < sizeof(x->diag->text))
+            vsnprintf(x->diag->text + n, sizeof(x->diag->text) - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return WXP_ERR_ARG;
+}
+
+static wxp_err get_str(ctx *x, const cJSON *obj, const char *name, const char *path,
+                       bool required, const char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *out = NULL;
+    if (!v) {
+        if (required)
+            return bad(x, path, "is required");
+        return WXP_OK;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring || !*v->valuestring)
+        return bad(x, path, "must be a non-empty string");
+    *out = v->valuestring;
+    return WXP_OK;
+}
+
+static wxp_err get_int(ctx *x, const cJSON *obj, const char *name, const char *path,
+                       int64_t min, int64_t max, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    char range[80];
+    if (!v)
+        return WXP_OK; /* keep the default */
+    snprintf(range, sizeof(range), "%lld..%lld", (long long)min, (long long)max);
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
+        v->valuedouble < (double)min || v->valuedouble > (double)max)
+        return bad(x, path, "must be a whole number in %s", range);
+    *out = (int64_t)v->valuedouble;
+    return WXP_OK;
+}
+
+static wxp_err get_bool(ctx *x, const cJSON *obj, const char *name, const char *path, int *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!v)
+        return WXP_OK;
+    if (!cJSON_IsBool(v))
+        return bad(x, path, "must be true or false");
+    *out = cJSON_IsTrue(v);
+    return WXP_OK;
+}
+
+typedef wxp_err (*key_loader)(const char *, wxp_key **, wxp_diag *);
+
+static wxp_err load_key(ctx *x, key_loader fn, const char *file, const char *path, wxp_key **out)
+{
+    char full[4096];
+    wxp_diag d = {"", ""};
+    wxp_err err;
+
+    if (file[0] == '/' || !x->base_dir)
+        snprintf(full, sizeof(full), "%s", file);
+    else
+        snprintf(full, sizeof(full), "%s/%s", x->base_dir, file);
+    err = fn(full, out, &d);
+    if (err)
+        return bad(x, path, "%s", d.text);
+    return WXP_OK;
+}
+
+static wxp_err load_merchant(ctx *x, const cJSON *m, size_t i, wxm_merchant *out)
+{
+    char path[96];
+    const char *mchid, *cert;
+    const cJSON *appids;
+    wxp_err err;
+
+    snprintf(path, sizeof(path), "merchants[%zu]", i);
+    if (!cJSON_IsObject(m))
+        return bad(x, path, "must be an object");
+    snprintf(path, sizeof(path), "merchants[%zu].mchid", i);
+    if ((err = get_str(x, m, "mchid", path, true, &mchid)))
+        return err;
+    if (wxp_check_mchid(wxp_span_of(mchid), NULL))
+        return bad(x, path, "\"%s\" must be 1 to 32 digits", mchid);
+    memcpy(out->mchid, mchid, strlen(mchid) + 1);
+    snprintf(path, sizeof(path), "merchants[%zu].certificate", i);
+    if ((err = get_str(x, m, "certificate", path, true, &cert)))
+        return err;
+    if ((err = load_key(x, wxp_key_certificate_file, cert, path, &out->cert)))
+        return err;
+    snprintf(path, sizeof(path), "merchants[%zu].appids", i);
+    appids = cJSON_GetObjectItemCaseSensitive(m, "appids");
+    if (!cJSON_IsArray(appids) || cJSON_GetArraySize(appids) == 0)
+        return bad(x, path, "must be a non-empty array of appid strings");
+    out->appids = calloc((size_t)cJSON_GetArraySize(appids), sizeof(char *));
+    if (!out->appids)
+        return WXP_ERR_NOMEM;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, appids) {
+        snprintf(path, sizeof(path), "merchants[%zu].appids[%zu]", i, out->nappids);
+        if (!cJSON_IsString(a) || wxp_check_appid(wxp_span_of(a->valuestring), NULL))
+            return bad(x, path, "must be an appid: 1 to 32 of [0-9A-Za-z_-]");
+        size_t n = strlen(a->valuestring) + 1;
+        out->appids[out->nappids] = malloc(n);
+        if (!out->appids[out->nappids])
+            return WXP_ERR_NOMEM;
+        memcpy(out->appids[out->nappids++], a->valuestring, n);
+    }
+    return WXP_OK;
+}
+
+static wxp_err load_wechatpay(ctx *x, const cJSON *w, wxm_config *c)
+{
+    const char *priv, *mode, *id, *certfile;
+    wxp_err err;
+
+    if (!cJSON_IsObject(w))
+        return bad(x, "wechatpay", "must be an object with private_key, mode and "
+                                   "public_key_id or certificate");
+    if ((err = get_str(x, w, "private_key", "wechatpay.private_key", true, &priv)) ||
+        (err = load_key(x, wxp_key_private_file, priv, "wechatpay.private_key", &c->wechatpay_key)))
+        return err;
+    if ((err = get_str(x, w, "mode", "wechatpay.mode", false, &mode)))
+        return err;
+    if (!mode || strcmp(mode, "public_key") == 0)
+        c->mode = WXM_MODE_PUBLIC_KEY;
+    else if (strcmp(mode, "certificate") == 0)
+        c->mode = WXM_MODE_CERTIFICATE;
+    else
+        return bad(x, "wechatpay.mode", "\"%s\" must be \"public_key\" or \"certificate\"", mode);
+    if ((err = get_str(x, w, "public_key_id", "wechatpay.public_key_id",
+                       c->mode == WXM_MODE_PUBLIC_KEY, &id)) ||
+        (err = get_str(x, w, "certificate", "wechatpay.certificate",
+                       c->mode == WXM_MODE_CERTIFICATE, &certfile)))
+        return err;
+    if (id && (strncmp(id, "PUB_KEY_ID_", 11) != 0 || strlen(id) >= sizeof(c->serial)))
+        return bad(x, "wechatpay.public_key_id", "\"%s\" must look like PUB_KEY_ID_0114...", id);
+    if (c->mode == WXM_MODE_PUBLIC_KEY) {
+        memcpy(c->serial, id, strlen(id) + 1);
+    }
+    if (certfile) {
+        wxp_key *cert = NULL;
+        if ((err = load_key(x, wxp_key_certificate_file, certfile, "wechatpay.certificate", &cert)))
+            return err;
+        if (wxp_key_same(cert, c->wechatpay_key) != WXP_OK) {
+            wxp_key_free(cert);
+            return bad(x, "wechatpay.certificate", "does not hold the public half of "
+                                                   "wechatpay.private_key");
+        }
+        if (c->mode == WXM_MODE_CERTIFICATE)
+            snprintf(c->serial, sizeof(c->serial), "%s", wxp_key_serial(cert));
+        wxp_key_free(cert);
+    }
+    return WXP_OK;
+}
+
+wxp_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
+                         wxm_config **out, wxp_diag *diag)
+{
+    ctx x = {base_dir, diag};
+    wxm_config *c;
+    cJSON *root;
+    const cJSON *ms, *limits;
+    int64_t v;
+    wxp_err err = WXP_OK;
+
+    if (!json || !out)
+        return WXP_ERR_ARG;
+    *out = NULL;
+    root = cJSON_ParseWithLength(json, len);
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return bad(&x, "(top)", "is not a JSON object");
+    }
+    c = calloc(1, sizeof(*c));
+    if (!c) {
+        cJSON_Delete(root);
+        return WXP_ERR_NOMEM;
+    }
+    c->skew_seconds = 300;
+    c->zero_config = 1;
+    c->max_body_bytes = 65536;
+    c->journal_entries = 10000;
+    c->hang_ms = 30000;
+    c->reverse_window_seconds = 7 * 24 * 3600;
+
+    static const char *known[] = {"merchants", "wechatpay", "skew_seconds", "zero_config", "limits"};
+    const cJSON *item;
+    cJSON_ArrayForEach(item, root) {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            ok |= item->string && strcmp(item->string, known[i]) == 0;
+        if (!ok) {
+            err = bad(&x, item->string ? item->string : "?",
+                      "unknown field (known: merchants, wechatpay, skew_seconds, zero_config, limits)");
+            goto done;
+        }
+    }
+    ms = cJSON_GetObjectItemCaseSensitive(root, "merchants");
+    if (!cJSON_IsArray(ms) || cJSON_GetArraySize(ms) == 0) {
+        err = bad(&x, "merchants", "must be a non-empty array");
+        goto done;
+    }
+    c->merchants = calloc((size_t)cJSON_GetArraySize(ms), sizeof(wxm_merchant));
+    if (!c->merchants) {
+        err = WXP_ERR_NOMEM;
+        goto done;
+    }
+    const cJSON *m;
+    cJSON_ArrayForEach(m, ms) {
+        err = load_merchant(&x, m, c->nmerchants, &c->merchants[c->nmerchants]);
+        c->nmerchants++;
+        if (err)
+            goto done;
+        if (c->nmerchants > 1 &&
+            wxm_config_merchant(c, wxp_span_of(c->merchants[c->nmerchants - 1].mchid)) !=
+                &c->merchants[c->nmerchants - 1]) {
+            err = bad(&x, "merchants", "mchid \"%s\" appears twice", c->merchants[c->nmerchants - 1].mchid);
+            goto done;
+        }
+    }
+    if ((err = load_wechatpay(&x, cJSON_GetObjectItemCaseSensitive(root, "wechatpay"), c)))
+        goto done;
+    if ((err = get_int(&x, root, "skew_seconds", "skew_seconds", 1, 86400, &c->skew_seconds)) ||
+        (err = get_bool(&x, root, "zero_config", "zero_config", &c->zero_config)))
+        goto done;
+    limits = cJSON_GetObjectItemCaseSensitive(root, "limits");
+    if (limits) {
+        if (!cJSON_IsObject(limits)) {
+            err = bad(&x, "limits", "must be an object");
+            goto done;
+        }
+        v = (int64_t)c->max_body_bytes;
+        if ((err = get_int(&x, limits, "max_body_bytes", "limits.max_body_bytes", 64, 16 << 20, &v)))
+            goto done;
+        c->max_body_bytes = (size_t)v;
+        v = (int64_t)c->journal_entries;
+        if ((err = get_int(&x, limits, "journal_entries", "limits.journal_entries", 1, 10000000, &v)))
+            goto done;
+        c->journal_entries = (size_t)v;
+        if ((err = get_int(&x, limits, "hang_ms", "limits.hang_ms", 1, 3600000, &c->hang_ms)))
+            goto done;
+    }
+done:
+    cJSON_Delete(root);
+    if (err) {
+        wxm_config_free(c);
+        return err;
+    }
+    *out = c;
+    return WXP_OK;
+}
+
+wxp_err wxm_config_load(const char *path, wxm_config **out, wxp_diag *diag)
+{
+    FILE *f;
+    char *buf, *dir, *slash;
+    size_t n;
+    wxp_err err;
+
+    if (!path || !out)
+        return WXP_ERR_ARG;
+    f = fopen(path, "rb");
+    if (!f) {
+        if (diag) {
+            diag->field = "config";
+            snprintf(diag->text, sizeof(diag->text), "%s: %s", path, strerror(errno));
+        }
+        return WXP_ERR_IO;
+    }
+    buf = malloc(MAX_CONFIG_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return WXP_ERR_NOMEM;
+    }
+    n = fread(buf, 1, MAX_CONFIG_BYTES + 1, f);
+    fclose(f);
+    if (n > MAX_CONFIG_BYTES) {
+        free(buf);
+        if (diag) {
+            diag->field = "config";
+            snprintf(diag->text, sizeof(diag->text), "%s: larger than 1 MiB", path);
+        }
+        return WXP_ERR_IO;
+    }
+    buf[n] = '\0';
+    dir = malloc(strlen(path) + 2);
+    if (!dir) {
+        free(buf);
+        return WXP_ERR_NOMEM;
+    }
+    memcpy(dir, path, strlen(path) + 1);
+    slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        memcpy(dir, ".", 2);
+    err = wxm_config_parse(buf, n, dir, out, diag);
+    free(buf);
+    free(dir);
+    if (err && diag) {
+        char text[sizeof(diag->text)];
+        memcpy(text, diag->text, sizeof(text));
+        snprintf(diag->text, sizeof(diag->text), "%s: %.*s", path,
+                 (int)(sizeof(diag->text) - strlen(path) - 3), text);
+    }
+    return err;
+}

@@ -1,0 +1,202 @@
+/* internal.h: shared between the mockserver/ sources. Not installed. */
+#ifndef WXM_INTERNAL_H
+#define WXM_INTERNAL_H
+
+#include "mock.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#if defined(__GNUC__)
+#define WXM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define WXM_PRINTF(a, b)
+#endif
+
+/* ------------------------------------------------------------- config */
+
+typedef struct wxm_merchant {
+    char mchid[WXP_ID_MAX + 1];
+    char **appids;
+    size_t nappids;
+    wxp_key *cert; /* merchant API certificate: verifies requests */
+} wxm_merchant;
+
+enum { WXM_MODE_PUBLIC_KEY, WXM_MODE_CERTIFICATE };
+
+struct wxm_config {
+    wxm_merchant *merchants;
+    size_t nmerchants;
+    wxp_key *wechatpay_key; /* signs answers */
+    int mode;
+    char serial[80];        /* Wechatpay-Serial of answers */
+    int64_t skew_seconds;   /* request Authorization timestamp window */
+    int zero_config;        /* unknown orders are created (prefix catalogue) */
+    size_t max_body_bytes;
+    size_t journal_entries; /* in-memory cap */
+    int64_t hang_ms;        /* how long a hang lasts before the close */
+    int64_t reverse_window_seconds; /* 7 days */
+    int no_sign;            /* benchmarks only: answers are not signed */
+};
+
+const wxm_merchant *wxm_config_merchant(const wxm_config *c, wxp_span mchid);
+
+/* ------------------------------------------------------------- orders */
+
+typedef enum wxm_state {
+    WXM_SUCCESS, WXM_REFUND, WXM_NOTPAY, WXM_CLOSED, WXM_REVOKED,
+    WXM_USERPAYING, WXM_PAYERROR
+} wxm_state;
+
+const char *wxm_state_name(wxm_state s);
+bool wxm_state_parse(const char *name, wxm_state *out);
+
+typedef enum wxm_step_action {
+    WXM_STEP_OK, WXM_STEP_SYSTEM_ERROR, WXM_STEP_FREQUENCY_LIMITED,
+    WXM_STEP_DELAY, WXM_STEP_HANG, WXM_STEP_DROP, WXM_STEP_BAD_SIGNATURE,
+    WXM_STEP_SIGNTEST, WXM_STEP_UNSIGNED, WXM_STEP_SKEWED_TIMESTAMP,
+    WXM_STEP_UNKNOWN_SERIAL, WXM_STEP_MALFORMED_BODY, WXM_STEP_GATEWAY_HTML
+} wxm_step_action;
+
+const char *wxm_step_name(wxm_step_action a);
+
+typedef struct wxm_step {
+    wxm_step_action action;
+    int64_t ms;       /* delay/hang length; 0 = default */
+    bool apply;       /* delay/drop/hang: does the reversal take effect? */
+    bool apply_first; /* delay: state changes before the wait (ambiguous timeout) */
+} wxm_step;
+
+/* Parses a JSON array of steps ("script"); names the bad step and field. */
+wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n,
+                         wxp_diag *diag);
+
+#define WXM_MAX_SCRIPT 64
+
+typedef struct wxm_order {
+    char out_trade_no[WXP_ID_MAX + 1];
+    char mchid[WXP_ID_MAX + 1];
+    char appid[WXP_ID_MAX + 1];
+    char transaction_id[WXP_ID_MAX + 1];
+    wxm_state state;
+    int64_t amount;     /* fen */
+    int64_t created_at; /* Unix seconds */
+    int64_t reversed_at;
+    bool refunded;
+    int64_t refund_amount;
+    char refund_id[WXP_ID_MAX + 1];
+    int64_t refunded_at;
+    int reverse_calls;
+    wxm_step script[WXM_MAX_SCRIPT];
+    size_t nsteps, pos;
+} wxm_order;
+
+typedef struct wxm_store wxm_store;
+
+wxm_store *wxm_store_new(void);
+void wxm_store_free(wxm_store *s);
+void wxm_store_clear(wxm_store *s);
+/* Runs fn on the order under its lock, creating it with `init` (when not
+ * NULL) if absent. fn returns what the caller wants back. Returns false
+ * when the order is absent and init is NULL. */
+typedef void (*wxm_order_fn)(wxm_order *o, void *ctx);
+bool wxm_store_with(wxm_store *s, const char *out_trade_no,
+                    const wxm_order *init, wxm_order_fn fn, void *ctx);
+/* Replaces (or creates) an order. */
+wxp_err wxm_store_put(wxm_store *s, const wxm_order *o);
+bool wxm_store_get(wxm_store *s, const char *out_trade_no, wxm_order *copy);
+size_t wxm_store_count(wxm_store *s);
+
+/* Order as JSON for the admin API (all fields, refund record, script). */
+cJSON *wxm_order_admin_json(const wxm_order *o);
+/* Order from an admin PUT body; fields absent keep the defaults in *o. */
+wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag);
+
+/* ------------------------------------------------------------- nonces */
+
+typedef struct wxm_nonces wxm_nonces;
+wxm_nonces *wxm_nonces_new(void);
+void wxm_nonces_free(wxm_nonces *n);
+void wxm_nonces_clear(wxm_nonces *n);
+/* true when (mchid, nonce) was recorded and has not expired by `now`. */
+bool wxm_nonces_seen(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now);
+/* Records it until `expires`; false when it was already there (a race). */
+bool wxm_nonces_add(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now,
+                    int64_t expires);
+
+/* ------------------------------------------------------------ journal */
+
+typedef struct wxm_journal wxm_journal;
+wxm_journal *wxm_journal_new(size_t cap);
+void wxm_journal_free(wxm_journal *j);
+/* Takes ownership of entry; assigns "seq". Writes the line to the file. */
+void wxm_journal_add(wxm_journal *j, cJSON *entry);
+/* {"entries":[...],"dropped":N,"cap":C}, optionally only one order. */
+char *wxm_journal_dump(wxm_journal *j, const char *out_trade_no);
+void wxm_journal_clear(wxm_journal *j);
+wxp_err wxm_journal_set_file(wxm_journal *j, const char *path, wxp_diag *diag);
+uint64_t wxm_journal_total(wxm_journal *j);
+
+/* --------------------------------------------------------------- mock */
+
+struct wxm_mock {
+    wxm_config *cfg;
+    wxm_store *orders;
+    wxm_nonces *nonces;
+    wxm_journal *journal;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+    bool stopping;
+    uint64_t request_seq; /* atomic: Request-ID */
+};
+
+/* The zero-config catalogue: how an unknown order whose out_trade_no starts
+ * with a known prefix begins life. Returns false for ORDER_NOT_EXIST. */
+bool wxm_catalogue_order(const char *out_trade_no, int64_t now, wxm_order *o);
+
+/* ------------------------------------------------------------- checks */
+
+/* Case-insensitive header lookup; counts how many there are. */
+const wxm_header *wxm_find_header(const wxm_request *r, const char *name,
+                                  size_t *count);
+
+/* The verdict of one check, for the journal and the error detail. */
+typedef struct wxm_verdict {
+    const char *check; /* "method", "path", ..., "signature" */
+    int status;        /* HTTP status when failed, 0 when passed */
+    const char *code;  /* WeChat Pay error code when failed */
+    cJSON *detail;     /* owned; the "detail" object of the error answer */
+    char message[400]; /* the "message" of the error answer */
+} wxm_verdict;
+
+#endif
+
+/* -------------------------------------------------- one API request */
+
+enum { WXM_ROUTE_REVERSE, WXM_ROUTE_QUERY };
+
+#define WXM_REVERSE_TEMPLATE "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse"
+#define WXM_QUERY_TEMPLATE "/v3/pay/transactions/out-trade-no/{out_trade_no}"
+
+/* What the checks learn about a request, in the order they learn it. */
+typedef struct wxm_ctx {
+    wxm_mock *m;
+    const wxm_request *req;
+    int64_t now;
+    int route;
+    wxp_match match;
+    char out_trade_no[WXP_PARAM_MAX_LEN + 1];
+    char mchid[WXP_ID_MAX + 1]; /* from the body (POST) or the query (GET) */
+    char appid[WXP_ID_MAX + 1]; /* POST only */
+    wxp_auth auth;
+    const wxm_merchant *merchant;
+    cJSON *checks;   /* journal: [{"check":..,"ok":..}, ...] */
+    wxm_verdict fail; /* filled by the first failing check */
+} wxm_ctx;
+
+/* Runs every check of README "Checks" in order; false at the first that
+ * fails, with ctx->fail filled (status, code, message, detail). */
+bool wxm_check_request(wxm_ctx *ctx);

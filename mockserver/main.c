@@ -1,0 +1,146 @@
+/* main.c: the wxpay-mock command line (README "wxpay-mock"). */
+#include "internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_USAGE 2 /* bad option or bad config file */
+#define EXIT_LISTEN 1
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "Usage: wxpay-mock [options]\n"
+            "A mock WeChat Pay API v3 server for the reverse (撤销) flow: verifies signed\n"
+            "requests, keeps order state, signs its answers and fails on command.\n"
+            "\n"
+            "Options:\n"
+            "  --host ADDR          address to listen on (default 127.0.0.1)\n"
+            "  --port N             port (default 8080; 0 picks a free one)\n"
+            "  --config FILE        JSON config (default: the bundled fixtures,\n"
+            "                       %s)\n"
+            "  --journal-file FILE  append every journal entry to FILE as JSON lines\n"
+            "  --log-format F       per-request log on stderr: text (default) or json\n"
+            "  --quiet              no per-request log\n"
+            "  --strict-orders      unknown orders answer ORDER_NOT_EXIST (turns the\n"
+            "                       zero-config catalogue off)\n"
+            "  --no-sign            answers are not signed (benchmarks only)\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "The first line on stdout is \"wxpay-mock listening on http://HOST:PORT\".\n"
+            "SIGINT or SIGTERM stops it (exit status 0). Exit status 2: bad option or\n"
+            "config; 1: cannot listen.\n",
+            wxm_default_config_path());
+}
+
+static int bad_usage(const char *fmt, ...) WXM_PRINTF(1, 2);
+static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "wxpay-mock: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'wxpay-mock --help'.\n");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config = NULL, *journal = NULL, *host = "127.0.0.1";
+    long port = 8080;
+    int log_json = 0, quiet = 0, strict = 0, no_sign = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 ||
+                     strcmp(a, "--config") == 0 || strcmp(a, "--journal-file") == 0 ||
+                     strcmp(a, "--log-format") == 0;
+        if (takes && !v)
+            return bad_usage("option %s needs a value", a);
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--host") == 0) {
+            host = v;
+        } else if (strcmp(a, "--port") == 0) {
+            char *end;
+            errno = 0;
+            port = strtol(v, &end, 10);
+            if (errno || *end || end == v || port < 0 || port > 65535)
+                return bad_usage("--port \"%s\" is not a port number (0-65535)", v);
+        } else if (strcmp(a, "--config") == 0) {
+            config = v;
+        } else if (strcmp(a, "--journal-file") == 0) {
+            journal = v;
+        } else if (strcmp(a, "--log-format") == 0) {
+            if (strcmp(v, "json") == 0)
+                log_json = 1;
+            else if (strcmp(v, "text") != 0)
+                return bad_usage("--log-format \"%s\" must be text or json", v);
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "--strict-orders") == 0) {
+            strict = 1;
+        } else if (strcmp(a, "--no-sign") == 0) {
+            no_sign = 1;
+        } else {
+            return bad_usage("unknown option \"%s\"", a);
+        }
+        if (takes)
+            i++;
+    }
+
+    wxm_config *cfg = NULL;
+    wxp_diag d = {"", ""};
+    if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXP_OK) {
+        fprintf(stderr, "wxpay-mock: bad config: %s\n", d.text);
+        return EXIT_USAGE;
+    }
+    if (strict)
+        cfg->zero_config = 0;
+    cfg->no_sign = no_sign;
+    wxm_mock *m = NULL;
+    if (wxm_mock_new(cfg, &m) != WXP_OK) {
+        fprintf(stderr, "wxpay-mock: out of memory\n");
+        return EXIT_LISTEN;
+    }
+    if (journal && wxm_mock_set_journal_file(m, journal, &d) != WXP_OK) {
+        fprintf(stderr, "wxpay-mock: --journal-file %s\n", d.text);
+        wxm_mock_free(m);
+        return EXIT_USAGE;
+    }
+
+    /* Signals go to this thread only (sigwait below), never to the
+     * listener's threads, which inherit this mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    wxm_server_options so = {host, (uint16_t)port, !quiet, log_json};
+    wxm_server *srv = NULL;
+    if (wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
+        fprintf(stderr, "wxpay-mock: %s\n", d.text);
+        wxm_mock_free(m);
+        return strcmp(d.field, "host") == 0 ? EXIT_USAGE : EXIT_LISTEN;
+    }
+    printf("wxpay-mock listening on http://%s%s%s:%u\n", strchr(host, ':') ? "[" : "",
+           strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, strchr(host, ':') ? "]" : "",
+           wxm_server_port(srv));
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "wxpay-mock: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    wxm_server_stop(srv);
+    wxm_mock_free(m);
+    return 0;
+}

@@ -1,0 +1,137 @@
+/*
+ * mock.h: libwxpay_mock, a mock WeChat Pay server for the reverse flow.
+ *
+ * Two layers:
+ * - wxm_mock: the whole behaviour as a pure request handler (method, raw
+ *   target, headers, body in; status, headers, body and a fault out). No
+ *   sockets: unit tests and fuzzers drive it directly.
+ * - wxm_server: the libmicrohttpd listener around a wxm_mock (server.c is
+ *   the only file that touches libmicrohttpd).
+ *
+ * Ownership: wxm_mock_new() takes the config; wxm_server_start() takes
+ * nothing (the mock must outlive the server). Answers are cleared with
+ * wxm_answer_clear(). Every handle's _free(NULL) does nothing. A wxm_mock is
+ * thread-safe: many connections may call wxm_handle() at once.
+ */
+#ifndef WXM_MOCK_H
+#define WXM_MOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wxp_protocol.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----------------------------------------------------------------- config */
+
+typedef struct wxm_config wxm_config;
+
+/* Loads a JSON config file (format in README "Mock configuration"); key
+ * paths inside are relative to the file's folder. Errors name the file, the
+ * field and the problem. */
+WXP_MUST_CHECK wxp_err wxm_config_load(const char *path, wxm_config **out,
+                                       wxp_diag *diag);
+/* The same from JSON text; `base_dir` resolves relative key paths. */
+WXP_MUST_CHECK wxp_err wxm_config_parse(const char *json, size_t len,
+                                        const char *base_dir, wxm_config **out,
+                                        wxp_diag *diag);
+void wxm_config_free(wxm_config *cfg);
+
+/* Path of the bundled config (fixtures/mock.json of this source tree). */
+const char *wxm_default_config_path(void);
+
+/* ------------------------------------------------------------------- mock */
+
+typedef struct wxm_mock wxm_mock;
+
+/* Takes ownership of cfg (also on failure). */
+WXP_MUST_CHECK wxp_err wxm_mock_new(wxm_config *cfg, wxm_mock **out);
+void wxm_mock_free(wxm_mock *m);
+
+/* Appends every journal entry as one JSON line to `path` (flushed per
+ * entry). NULL stops. */
+WXP_MUST_CHECK wxp_err wxm_mock_set_journal_file(wxm_mock *m, const char *path,
+                                                 wxp_diag *diag);
+
+/* Wakes every request that is sleeping in a delay or hang fault and makes
+ * later ones return at once: called on shutdown. */
+void wxm_mock_stop(wxm_mock *m);
+
+/* Sleeps up to ms milliseconds; returns early (non-zero) once stopped. */
+int wxm_mock_wait(wxm_mock *m, int64_t ms);
+
+typedef struct wxm_header {
+    wxp_span name;
+    wxp_span value;
+} wxm_header;
+
+/* One HTTP request as received. `target` is the raw request target (path
+ * and query, not percent-decoded). */
+typedef struct wxm_request {
+    wxp_span method;
+    wxp_span target;
+    const wxm_header *headers;
+    size_t nheaders;
+    wxp_span body;
+    int body_too_large; /* the listener stopped reading at the limit */
+    const char *peer;   /* "127.0.0.1:54321", for the journal; may be NULL */
+} wxm_request;
+
+/* What the listener must do with an answer. */
+typedef enum wxm_action {
+    WXM_SEND = 0, /* send status, headers, body */
+    WXM_DROP      /* close the connection without an answer */
+} wxm_action;
+
+#define WXM_MAX_ANSWER_HEADERS 12
+
+typedef struct wxm_answer {
+    int status;
+    size_t nheaders;
+    struct {
+        char name[40];
+        char *value; /* malloc'd */
+    } headers[WXM_MAX_ANSWER_HEADERS];
+    char *body; /* malloc'd, may be NULL when body_len is 0 */
+    size_t body_len;
+    char code[32];   /* WeChat Pay error code of an error answer, for logs */
+    wxm_action action;
+    int64_t wait_ms; /* sleep this long (wxm_mock_wait) before acting */
+    /* Internal: a state change to apply after the wait (wxm_answer_commit). */
+    struct wxm_deferred *deferred;
+} wxm_answer;
+
+/* Handles one request at time `now` (Unix seconds). Always fills `out`;
+ * never fails (out of memory answers 500). */
+void wxm_handle(wxm_mock *m, const wxm_request *req, int64_t now,
+                wxm_answer *out);
+/* After the wait: applies a deferred state change (a delay or drop fault
+ * whose state changes after the answer is late). Safe to call always. */
+void wxm_answer_commit(wxm_mock *m, wxm_answer *a);
+void wxm_answer_clear(wxm_answer *a);
+
+/* ----------------------------------------------------------------- server */
+
+typedef struct wxm_server wxm_server;
+
+typedef struct wxm_server_options {
+    const char *host;  /* default "127.0.0.1" */
+    uint16_t port;     /* 0: any free port */
+    int log_requests;  /* one line per request on stderr */
+    int log_json;      /* ... as JSON instead of text */
+} wxm_server_options;
+
+WXP_MUST_CHECK wxp_err wxm_server_start(wxm_mock *m,
+                                        const wxm_server_options *opts,
+                                        wxm_server **out, wxp_diag *diag);
+uint16_t wxm_server_port(const wxm_server *s);
+/* Stops accepting, wakes sleeping faults, waits for in-flight requests. */
+void wxm_server_stop(wxm_server *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WXM_MOCK_H */
