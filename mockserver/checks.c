@@ -123,8 +123,7 @@ static bool check_path(wxm_ctx *c)
             cJSON_AddStringToObject(det, "hint", d->text);
             if (e == WXP_ERR_PATH_EMPTY_PARAM)
                 cJSON_AddStringToObject(det, "value", "");
-            if (e == WXP_ERR_PATH_MISMATCH && e1 == WXP_ERR_PATH_MISMATCH &&
-                e2 == WXP_ERR_PATH_MISMATCH)
+            if (e == WXP_ERR_PATH_MISMATCH)
                 return fail(c, "path", 404, "NOT_FOUND", det,
                             "no such endpoint: this mock serves POST %s and GET %s?mchid=...; %s",
                             WXM_REVERSE_TEMPLATE, WXM_QUERY_TEMPLATE, d->text);
@@ -358,7 +357,8 @@ static bool check_merchant(wxm_ctx *c)
         if (strcasecmp(sn, want) == 0)
             hint = "the letter case differs: send the serial in uppercase hex, as printed by "
                    "openssl x509 -noout -serial";
-        else if (strcmp(sn, cfg->serial) == 0 || strncmp(sn, "PUB_KEY_ID_", 11) == 0)
+        else if (strcmp(sn, cfg->serial) == 0 || strcmp(sn, cfg->platform_serial) == 0 ||
+                 strncmp(sn, "PUB_KEY_ID_", 11) == 0)
             hint = "that is a WeChat Pay key id or platform serial; serial_no names the "
                    "MERCHANT certificate (Wechatpay-Serial is the other direction)";
         else

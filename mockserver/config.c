@@ -198,6 +198,7 @@ static wxp_err load_wechatpay(ctx *x, const cJSON *w, wxm_config *c)
             return bad(x, "wechatpay.certificate", "does not hold the public half of "
                                                    "wechatpay.private_key");
         }
+        snprintf(c->platform_serial, sizeof(c->platform_serial), "%s", wxp_key_serial(cert));
         if (c->mode == WXM_MODE_CERTIFICATE)
             snprintf(c->serial, sizeof(c->serial), "%s", wxp_key_serial(cert));
         wxp_key_free(cert);

@@ -33,6 +33,7 @@ struct wxm_config {
     wxp_key *wechatpay_key; /* signs answers */
     int mode;
     char serial[80];        /* Wechatpay-Serial of answers */
+    char platform_serial[80]; /* the platform certificate's, when configured */
     int64_t skew_seconds;   /* request Authorization timestamp window */
     int zero_config;        /* unknown orders are created (prefix catalogue) */
     size_t max_body_bytes;

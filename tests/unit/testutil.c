@@ -180,7 +180,7 @@ int tu_openssl_verify(const char *keyfile, const void *msg, size_t len,
                       const char *sig_b64)
 {
     const char *dir = tu_tmpdir();
-    char msgp[128], b64p[128], sigp[128], pubp[128], cmd[1024];
+    char msgp[128], b64p[128], sigp[128], pubp[128], cmd[4096];
     char *key = NULL;
 
     snprintf(msgp, sizeof(msgp), "%s/v.msg", dir);
@@ -194,13 +194,15 @@ int tu_openssl_verify(const char *keyfile, const void *msg, size_t len,
         snprintf(rel, sizeof(rel), TU_KEYS "%s", keyfile);
         key = tu_fixture_path(rel);
     }
-    /* A certificate's public key is pulled out first; a key file is used as
-     * given (a private key yields its public half). */
+    /* A certificate's public key is pulled out; a public key file is used
+     * as is; a private key yields its public half. */
     snprintf(cmd, sizeof(cmd),
-             "( %s x509 -in '%s' -noout -pubkey 2>/dev/null || %s pkey -in '%s' -pubout ) > '%s' && "
+             "( %s x509 -in '%s' -noout -pubkey 2>/dev/null || %s pkey -pubin -in '%s' -pubout "
+             "2>/dev/null || %s pkey -in '%s' -pubout ) > '%s' && "
              "%s base64 -d -A -in '%s' -out '%s' && "
              "%s dgst -sha256 -verify '%s' -signature '%s' '%s' 2>&1",
-             WXP_OPENSSL_CLI, key, WXP_OPENSSL_CLI, key, pubp, WXP_OPENSSL_CLI, b64p, sigp,
+             WXP_OPENSSL_CLI, key, WXP_OPENSSL_CLI, key, WXP_OPENSSL_CLI, key, pubp,
+             WXP_OPENSSL_CLI, b64p, sigp,
              WXP_OPENSSL_CLI, pubp, sigp, msgp);
     free(key);
     char *outp = tu_run(cmd);
