@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# wxpay-mock as a user runs it: options, config errors, the first stdout
+# line, a reverse signed by the openssl command line and sent with curl, the
+# answer's signature checked by openssl, the journal file, and SIGTERM.
+#
+# Usage: tests/cli/mock_cli.sh BIN_DIR FIXTURES_DIR
+set -u
+bin=$1/wxpay-mock
+fx=$2
+tmp=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "not ok - $1"; }
+check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+
+# --- options --------------------------------------------------------------
+out=$("$bin" --help); rc=$?
+check "--help exits 0 and shows usage" '[ $rc -eq 0 ] && [[ $out == *"Usage: wxpay-mock"* ]]'
+err=$("$bin" --bogus 2>&1); rc=$?
+check "unknown option exits 2 naming it" '[ $rc -eq 2 ] && [[ $err == *"--bogus"* ]]'
+err=$("$bin" --port 70000 2>&1); rc=$?
+check "bad --port exits 2 naming the value" '[ $rc -eq 2 ] && [[ $err == *"70000"* ]]'
+err=$("$bin" --port 2>&1); rc=$?
+check "--port without a value exits 2" '[ $rc -eq 2 ] && [[ $err == *"needs a value"* ]]'
+
+# --- config errors --------------------------------------------------------
+sed 's/"mchid": "1230000109"/"mchid": "12x"/' "$fx/mock.json" > "$tmp/bad.json"
+err=$("$bin" --config "$tmp/bad.json" --port 0 2>&1); rc=$?
+check "bad config exits 2 naming file and field" \
+  '[ $rc -eq 2 ] && [[ $err == *"$tmp/bad.json"* ]] && [[ $err == *"merchants[0].mchid"* ]]'
+err=$("$bin" --config "$tmp/missing.json" 2>&1); rc=$?
+check "missing config exits 2 naming the file" '[ $rc -eq 2 ] && [[ $err == *"missing.json"* ]]'
+
+# --- a session ------------------------------------------------------------
+exec 3< <(exec "$bin" --port 0 --journal-file "$tmp/journal.jsonl" 2>"$tmp/stderr")
+pid=$!
+line=""
+read -r -t 10 line <&3
+check "first stdout line names the URL" '[[ $line =~ ^wxpay-mock\ listening\ on\ http://127\.0\.0\.1:[0-9]+$ ]]'
+port=${line##*:}
+base="http://127.0.0.1:$port"
+
+otn=paid_cli_0001
+target="/v3/pay/transactions/out-trade-no/$otn/reverse"
+body='{"appid":"wxd678efh567hg6787","mchid":"1230000109"}'
+ts=$(date +%s)
+nonce=$(openssl rand -hex 16)
+printf 'POST\n%s\n%s\n%s\n%s\n' "$target" "$ts" "$nonce" "$body" > "$tmp/msg"
+sig=$(openssl dgst -sha256 -sign "$fx/keys/merchant_key.pem" "$tmp/msg" | openssl base64 -A)
+auth="WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"$nonce\",timestamp=\"$ts\",serial_no=\"3775B6A45ACD588826D15E583A95F5DD00000001\",signature=\"$sig\""
+curl -s -D "$tmp/headers" -o "$tmp/body" -X POST "$base$target" \
+  -H "Authorization: $auth" -H 'Content-Type: application/json' -H 'Accept: application/json' \
+  --data-binary "$body"
+status=$(head -1 "$tmp/headers" | cut -d' ' -f2)
+check "openssl-signed reverse answers 200" '[ "$status" = 200 ]'
+check "answer names the order" 'grep -q "\"out_trade_no\":\"$otn\"" "$tmp/body"'
+
+hdr() { grep -i "^$1:" "$tmp/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+rts=$(hdr Wechatpay-Timestamp); rnonce=$(hdr Wechatpay-Nonce); rsig=$(hdr Wechatpay-Signature)
+check "answer carries Request-ID and Wechatpay-Serial" \
+  '[ -n "$(hdr Request-ID)" ] && [ "$(hdr Wechatpay-Serial)" = PUB_KEY_ID_01123000010920261128000000000001 ]'
+{ printf '%s\n%s\n' "$rts" "$rnonce"; cat "$tmp/body"; printf '\n'; } > "$tmp/rmsg"
+printf '%s' "$rsig" | openssl base64 -d -A > "$tmp/rsig"
+v=$(openssl dgst -sha256 -verify "$fx/keys/wechatpay_pub.pem" -signature "$tmp/rsig" "$tmp/rmsg" 2>&1)
+check "answer signature verifies with openssl and wechatpay_pub.pem" '[ "$v" = "Verified OK" ]'
+
+order=$(curl -s "$base/__admin/orders/$otn")
+check "admin API shows the refund" '[[ $order == *"\"trade_state\":\"REVOKED\""* ]] && [[ $order == *"\"refund\":{"* ]]'
+
+bad=$(curl -s -X POST "$base/v3/pay/transactions/outTradeNo/$otn/reverse" -H 'Content-Type: application/json' --data-binary "$body")
+check "path mistake is explained" '[[ $bad == *PARAM_ERROR* ]] && [[ $bad == *dash-case* ]]'
+
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+pid=""
+check "SIGTERM stops it with exit status 0" '[ $rc -eq 0 ]'
+check "stderr logged one line per request" '[ "$(grep -c "/v3/pay" "$tmp/stderr")" -ge 2 ]'
+check "journal file has one JSON line per API request" '[ "$(wc -l < "$tmp/journal.jsonl")" -eq 2 ]'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
