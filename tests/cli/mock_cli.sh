@@ -73,12 +73,16 @@ check "admin API shows the refund" '[[ $order == *"\"trade_state\":\"REVOKED\""*
 bad=$(curl -s -X POST "$base/v3/pay/transactions/outTradeNo/$otn/reverse" -H 'Content-Type: application/json' --data-binary "$body")
 check "path mistake is explained" '[[ $bad == *PARAM_ERROR* ]] && [[ $bad == *dash-case* ]]'
 
+example=$(dirname "$0")/../../mockserver/examples/curl-reverse.sh
+out=$(bash "$example" closed_cli_0001 "$base")
+check "README's curl example reverses against the mock" '[[ $out == *ORDER_CLOSED* ]]'
+
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 pid=""
 check "SIGTERM stops it with exit status 0" '[ $rc -eq 0 ]'
 check "stderr logged one line per request" '[ "$(grep -c "/v3/pay" "$tmp/stderr")" -ge 2 ]'
-check "journal file has one JSON line per API request" '[ "$(wc -l < "$tmp/journal.jsonl")" -eq 2 ]'
+check "journal file has one JSON line per API request" '[ "$(wc -l < "$tmp/journal.jsonl")" -eq 3 ]'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
