@@ -270,8 +270,7 @@ static size_t percent_decode(const char *t, size_t len, char *out, size_t cap)
     return o;
 }
 
-/* NAME=value from a query string, percent-decoded; false when absent. */
-static bool query_param(wxp_span q, const char *name, char *out, size_t cap)
+bool wxm_query_param(wxp_span q, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name), i = 0;
     while (q.ptr && i < q.len) {
@@ -291,7 +290,7 @@ static bool check_body(wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
     if (c->route == WXM_ROUTE_QUERY) {
-        if (!query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid)))
+        if (!wxm_query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid)))
             return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "mchid=<digits>"),
                         "the query needs mchid=<your mchid>: GET %s?mchid=1230000109",
                         WXM_QUERY_TEMPLATE);

@@ -508,23 +508,8 @@ static void admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
             return;
         }
         char otn[WXP_PARAM_MAX_LEN + 1];
-        bool filter = false;
-        if (qm) {
-            wxp_span q = {qm + 1, r->target.len - path.len - 1};
-            const char *key = "out_trade_no=";
-            const char *hit = q.len >= strlen(key) ? strstr(q.ptr, key) : NULL;
-            if (hit && hit < q.ptr + q.len) {
-                wxp_match jm;
-                char fake[WXP_PARAM_MAX_LEN * 3 + 8];
-                size_t vl = strcspn(hit + strlen(key), "&");
-                snprintf(fake, sizeof(fake), "/%.*s", (int)(vl > WXP_PARAM_MAX_LEN * 3 ? 0 : vl),
-                         hit + strlen(key));
-                if (wxp_template_match("/{v}", wxp_span_of(fake), &jm, NULL) == WXP_OK) {
-                    memcpy(otn, jm.params[0].value, jm.params[0].value_len + 1);
-                    filter = true;
-                }
-            }
-        }
+        bool filter = qm && wxm_query_param((wxp_span){qm + 1, r->target.len - path.len - 1},
+                                            "out_trade_no", otn, sizeof(otn));
         char *text = wxm_journal_dump(m->journal, filter ? otn : NULL);
         a->status = 200;
         set_header(a, "Content-Type", "application/json");

@@ -160,6 +160,10 @@ bool wxm_catalogue_order(const char *out_trade_no, int64_t now, wxm_order *o);
 
 /* ------------------------------------------------------------- checks */
 
+/* NAME=value from a query string (a span: no NUL needed), percent-decoded
+ * into out[cap]; false when absent. */
+bool wxm_query_param(wxp_span q, const char *name, char *out, size_t cap);
+
 /* Case-insensitive header lookup; counts how many there are. */
 const wxm_header *wxm_find_header(const wxm_request *r, const char *name,
                                   size_t *count);
