@@ -1,0 +1,178 @@
+/*
+ * wxpay.h: libwxpay, a small WeChat Pay API v3 client for reversals (撤销).
+ *
+ * It signs every request, verifies every 2xx answer before trusting it,
+ * retries what is safe to retry, and tells apart the ways a reversal can
+ * end. Built on libcurl and protocol/ (wxp_protocol.h).
+ *
+ * Ownership, said once:
+ * - wxpay_client_new() / wxpay_client_free(): one client per thread (a
+ *   client is not shared between threads; build one per thread, they share
+ *   nothing). Keys are parsed once, when set.
+ * - Every call that returns a result gives you a wxpay_result you free with
+ *   wxpay_result_free(). Strings from getters live as long as the result.
+ * - wxpay_multi: several requests at once on one client (libcurl multi);
+ *   each finished request hands its result to your callback, which owns it.
+ * - _free(NULL) does nothing. No global state besides curl_global_init(),
+ *   which wxpay_global_init() calls once at program start.
+ */
+#ifndef WXPAY_H
+#define WXPAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wxp_protocol.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WXPAY_VERSION "0.1.0"
+#define WXPAY_DEFAULT_BASE_URL "https://api.mch.weixin.qq.com"
+#define WXPAY_DEFAULT_BACKUP_URL "https://api2.mch.weixin.qq.com"
+
+/* How a call ended. 0 is success; the rest are the failure classes the
+ * command line maps to exit statuses. */
+typedef enum wxpay_code {
+    WXPAY_OK = 0,
+    WXPAY_E_ARG,       /* a NULL or invalid argument */
+    WXPAY_E_NOMEM,     /* out of memory */
+    WXPAY_E_CONFIG,    /* the client is not set up for this call */
+    WXPAY_E_BUSINESS,  /* WeChat Pay answered an error code (ORDER_CLOSED, ...) */
+    WXPAY_E_VERIFY,    /* a 2xx answer failed verification: never trusted */
+    WXPAY_E_MALFORMED, /* an answer that could not be understood */
+    WXPAY_E_TRANSPORT, /* no answer: connection failed or dropped, every attempt */
+    WXPAY_E_TIMEOUT    /* no answer in time, every attempt */
+} wxpay_code;
+
+/* One line naming the code; never NULL. */
+const char *wxpay_strerror(wxpay_code code);
+
+/* Calls curl_global_init() once; call it at program start, before threads. */
+wxpay_code wxpay_global_init(void);
+void wxpay_global_cleanup(void);
+
+/* ----------------------------------------------------------------- client */
+
+typedef struct wxpay_client wxpay_client;
+
+wxpay_client *wxpay_client_new(void);
+void wxpay_client_free(wxpay_client *c);
+
+/* The last configuration error of this client, in words (never NULL). */
+const char *wxpay_client_error(const wxpay_client *c);
+
+/* Base URL (default WXPAY_DEFAULT_BASE_URL). Setting it turns the backup
+ * off unless a backup is set too, so a test never fails over to the real
+ * service. NULL backup turns failover off. */
+wxpay_code wxpay_set_base_url(wxpay_client *c, const char *url);
+wxpay_code wxpay_set_backup_url(wxpay_client *c, const char *url);
+wxpay_code wxpay_set_mchid(wxpay_client *c, const char *mchid);
+/* The merchant API private key (PEM file) and its certificate serial. */
+wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path,
+                                       const char *serial);
+/* Reads the serial from the merchant certificate instead of typing it. */
+wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path);
+/* WeChat Pay verification keys; several may be added, of both kinds. */
+wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c,
+                                               const char *path,
+                                               const char *key_id);
+wxpay_code wxpay_add_platform_cert_file(wxpay_client *c, const char *path);
+/* Per attempt, in milliseconds (defaults 3000 and 5000). */
+wxpay_code wxpay_set_timeouts(wxpay_client *c, long connect_ms, long total_ms);
+/* Retries after the first attempt (default 3); backoff starts at base_ms
+ * (default 200), doubles, is capped at max_ms (default 5000), and is
+ * jittered to 50-100% of that. */
+wxpay_code wxpay_set_retry(wxpay_client *c, int retries, long base_ms,
+                           long max_ms);
+/* Answer timestamp window in seconds (default 300). */
+wxpay_code wxpay_set_skew(wxpay_client *c, int64_t seconds);
+/* Extra text before the default "wxpay-c/VERSION curl/VERSION". */
+wxpay_code wxpay_set_user_agent(wxpay_client *c, const char *product);
+/* CA bundle for https (default: the system's). */
+wxpay_code wxpay_set_ca_file(wxpay_client *c, const char *path);
+/* Fixed timestamp and nonce for reproducible signatures (--dry-run, known
+ * answers). Every attempt reuses them: a live retry would be refused as a
+ * replay, so use them with retries 0. 0 / NULL go back to live values. */
+wxpay_code wxpay_set_fixed_timestamp(wxpay_client *c, int64_t ts);
+wxpay_code wxpay_set_fixed_nonce(wxpay_client *c, const char *nonce);
+
+/* Called once per attempt when set: a line for -v output. */
+typedef void (*wxpay_log_fn)(void *user, const char *line);
+void wxpay_set_log(wxpay_client *c, wxpay_log_fn fn, void *user);
+
+/* ----------------------------------------------------------------- result */
+
+typedef struct wxpay_result wxpay_result;
+
+void wxpay_result_free(wxpay_result *r);
+wxpay_code wxpay_result_code(const wxpay_result *r);
+/* A sentence saying what happened and why (the per-result error buffer). */
+const char *wxpay_result_detail(const wxpay_result *r);
+long wxpay_result_http_status(const wxpay_result *r); /* 0: no answer */
+const char *wxpay_result_request_id(const wxpay_result *r); /* "" if none */
+/* WeChat Pay's error code and message for WXPAY_E_BUSINESS ("" if none). */
+const char *wxpay_result_error_code(const wxpay_result *r);
+const char *wxpay_result_error_message(const wxpay_result *r);
+/* The answer's detail object as compact JSON, or "". */
+const char *wxpay_result_error_detail(const wxpay_result *r);
+/* Which check failed for WXPAY_E_VERIFY (WXP_OK otherwise). */
+wxp_err wxpay_result_verify_error(const wxpay_result *r);
+int wxpay_result_attempts(const wxpay_result *r);
+/* The raw answer body (not NUL-safe; length in *len). */
+const char *wxpay_result_body(const wxpay_result *r, size_t *len);
+/* Fields of a verified reverse answer ("" otherwise). */
+const char *wxpay_result_out_trade_no(const wxpay_result *r);
+const char *wxpay_result_appid(const wxpay_result *r);
+const char *wxpay_result_mchid(const wxpay_result *r);
+
+/* --------------------------------------------------------------- requests */
+
+/* The generic call reverse() is built on. `path` is either a template with
+ * {name} parameters ("v3/pay/transactions/out-trade-no/{out_trade_no}/reverse")
+ * or the chain form ("v3/pay/transactions/outTradeNo/_out_trade_no_/reverse").
+ * json_body may be NULL (no body). Always sets *out unless out of memory. */
+wxpay_code wxpay_request(wxpay_client *c, const char *method, const char *path,
+                         const wxp_param *params, size_t nparams,
+                         const char *json_body, wxpay_result **out);
+
+/* Reverses an order. WXPAY_OK only when the verified answer says so; the
+ * result then names appid, mchid and out_trade_no. */
+wxpay_code wxpay_reverse(wxpay_client *c, const char *out_trade_no,
+                         const char *appid, wxpay_result **out);
+
+/* The exact HTTP request an attempt would send, without sending it:
+ * "METHOD URL\nHeader: value\n...\n\nBODY". Caller frees with free(). */
+wxpay_code wxpay_dry_run(wxpay_client *c, const char *method, const char *path,
+                         const wxp_param *params, size_t nparams,
+                         const char *json_body, char **out);
+wxpay_code wxpay_dry_run_reverse(wxpay_client *c, const char *out_trade_no,
+                                 const char *appid, char **out);
+
+/* ------------------------------------------------------------------ async */
+
+typedef struct wxpay_multi wxpay_multi;
+/* Receives each finished request's result (yours to free). */
+typedef void (*wxpay_done_fn)(void *user, wxpay_result *r);
+
+/* The multi uses the client's settings; the client must outlive it. */
+wxpay_multi *wxpay_multi_new(wxpay_client *c);
+void wxpay_multi_free(wxpay_multi *m);
+wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *method,
+                                   const char *path, const wxp_param *params,
+                                   size_t nparams, const char *json_body,
+                                   wxpay_done_fn done, void *user);
+wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *out_trade_no,
+                                   const char *appid, wxpay_done_fn done,
+                                   void *user);
+/* Drives transfers for at most timeout_ms, calling done() for each request
+ * that ended; returns how many are still in progress. */
+int wxpay_multi_poll(wxpay_multi *m, int timeout_ms);
+/* Polls until every request has ended. */
+void wxpay_multi_wait(wxpay_multi *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WXPAY_H */
