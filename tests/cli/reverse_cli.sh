@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# wxpay-reverse as a user runs it against a real wxpay-mock: options and
+# environment, one exit status per outcome class, --json, -v, and --dry-run
+# whose Authorization signature the openssl command line verifies.
+#
+# Usage: tests/cli/reverse_cli.sh BIN_DIR FIXTURES_DIR
+set -u
+bin=$1
+fx=$2
+k=$fx/keys
+tmp=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "not ok - $1"; }
+check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+rev() { "$bin/wxpay-reverse" "$@"; }
+
+out=$(rev --help); rc=$?
+check "--help exits 0 and lists exit statuses" '[ $rc -eq 0 ] && [[ $out == *"Exit status: 0 reversed"* ]]'
+out=$(rev --version); rc=$?
+check "--version prints the version" '[ $rc -eq 0 ] && [[ $out == "wxpay-reverse "* ]]'
+err=$(rev --frobnicate x 2>&1); rc=$?
+check "unknown option exits 2 naming it" '[ $rc -eq 2 ] && [[ $err == *"--frobnicate"* ]]'
+err=$(rev --mchid 1230000109 2>&1); rc=$?
+check "missing OUT_TRADE_NO exits 2" '[ $rc -eq 2 ] && [[ $err == *"OUT_TRADE_NO is required"* ]]'
+err=$(rev --mchid 1230000109 --appid wxd678efh567hg6787 abc123 2>&1); rc=$?
+check "missing private key exits 2 naming the option" '[ $rc -eq 2 ] && [[ $err == *"--private-key"* ]]'
+err=$(rev --mchid 1230000109 --appid wxd678efh567hg6787 --private-key "$tmp/nope.pem" --serial X \
+      --platform-cert "$k/wechatpay_cert.pem" abc123 2>&1); rc=$?
+check "unreadable key file exits 2 naming the file" '[ $rc -eq 2 ] && [[ $err == *"$tmp/nope.pem"* ]]'
+
+exec 3< <(exec "$bin/wxpay-mock" --port 0 --quiet)
+pid=$!
+read -r -t 10 line <&3
+base="http://127.0.0.1:${line##*:}"
+common=(--base-url "$base" --mchid 1230000109 --appid wxd678efh567hg6787
+        --private-key "$k/merchant_key.pem" --merchant-cert "$k/merchant_cert.pem"
+        --wechatpay-public-key "$k/wechatpay_pub.pem"
+        --wechatpay-serial PUB_KEY_ID_01123000010920261128000000000001)
+
+out=$(rev "${common[@]}" paid_cli_0001); rc=$?
+check "paid order: exit 0, says reversed" '[ $rc -eq 0 ] && [[ $out == "reversed paid_cli_0001 "* ]]'
+err=$(rev "${common[@]}" closed_cli_0001 2>&1 >/dev/null); rc=$?
+check "closed order: exit 3 with the code" '[ $rc -eq 3 ] && [[ $err == *ORDER_CLOSED* ]]'
+err=$(rev "${common[@]}" badsig_cli_0001 2>&1 >/dev/null); rc=$?
+check "bad answer signature: exit 4" '[ $rc -eq 4 ] && [[ $err == *verification* ]]'
+err=$(rev "${common[@]}" unknownserial_cli_1 2>&1 >/dev/null); rc=$?
+check "unknown answer serial: exit 4" '[ $rc -eq 4 ]'
+err=$(rev "${common[@]}" malformed_cli_0001 2>&1 >/dev/null); rc=$?
+check "malformed answer: exit 5" '[ $rc -eq 5 ]'
+err=$(rev "${common[@]}" --timeout 0.3 --retries 0 hang_cli_0001 2>&1 >/dev/null); rc=$?
+check "hang past the timeout with no retries: exit 6" '[ $rc -eq 6 ] && [[ $err == *"no answer in time"* ]]'
+err=$(rev "${common[@]}" -v syserr_cli_0001 2>&1 >/dev/null); rc=$?
+check "-v shows each attempt, SYSTEM_ERROR then success" \
+  '[ $rc -eq 0 ] && [[ $err == *"attempt 1:"*"SYSTEM_ERROR"*"retrying in"*"attempt 2:"* ]]'
+
+out=$(rev "${common[@]}" --json notfound_cli_01); rc=$?
+check "--json: one object with outcome, code and exit status" \
+  '[ $rc -eq 3 ] && [[ $out == *"\"outcome\":\"business_error\""* ]] && [[ $out == *"\"code\":\"ORDER_NOT_EXIST\""* ]] && [[ $out == *"\"exit_status\":3"* ]]'
+out=$(rev "${common[@]}" --json paid_cli_0002); rc=$?
+check "--json on success" '[ $rc -eq 0 ] && [[ $out == *"\"outcome\":\"reversed\""* ]] && [[ $out == *"\"attempts\":1"* ]]'
+
+out=$(env WXPAY_BASE_URL="$base" WXPAY_MCHID=1230000109 WXPAY_APPID=wxd678efh567hg6787 \
+      WXPAY_PRIVATE_KEY="$k/merchant_key.pem" WXPAY_SERIAL=3775B6A45ACD588826D15E583A95F5DD00000001 \
+      WXPAY_PLATFORM_CERT="$k/wechatpay_cert.pem" WXPAY_WECHATPAY_PUBLIC_KEY="$k/wechatpay_pub.pem" \
+      WXPAY_WECHATPAY_SERIAL=PUB_KEY_ID_01123000010920261128000000000001 \
+      WXPAY_OUT_TRADE_NO=paid_env_0001 "$bin/wxpay-reverse"); rc=$?
+check "every setting from WXPAY_* variables" '[ $rc -eq 0 ] && [[ $out == "reversed paid_env_0001 "* ]]'
+
+kill -TERM "$pid"; wait "$pid"; pid=""
+
+# --dry-run: nothing is sent (the mock is gone), the signature is checked by openssl.
+dry=(--dry-run --timestamp 1554208460 --nonce 593BEC0C930BF1AFEB40B4A08C8FB242 1217752501201407033233368018)
+out=$(rev "${common[@]}" "${dry[@]}"); rc=$?
+again=$(rev "${common[@]}" "${dry[@]}")
+check "--dry-run exits 0 without a server and is reproducible" '[ $rc -eq 0 ] && [ "$out" = "$again" ]'
+check "--dry-run prints the request line" \
+  '[[ $(printf "%s\n" "$out" | head -1) == "POST $base/v3/pay/transactions/out-trade-no/1217752501201407033233368018/reverse" ]]'
+body=$(printf '%s\n' "$out" | tail -1)
+check "--dry-run prints the body" '[ "$body" = "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}" ]'
+sig=$(printf '%s\n' "$out" | sed -n 's/^Authorization: .*signature="\([^"]*\)".*/\1/p')
+printf 'POST\n%s\n%s\n%s\n%s\n' /v3/pay/transactions/out-trade-no/1217752501201407033233368018/reverse \
+  1554208460 593BEC0C930BF1AFEB40B4A08C8FB242 "$body" > "$tmp/msg"
+printf '%s' "$sig" | openssl base64 -d -A > "$tmp/sig"
+openssl x509 -in "$k/merchant_cert.pem" -noout -pubkey > "$tmp/pub"
+v=$(openssl dgst -sha256 -verify "$tmp/pub" -signature "$tmp/sig" "$tmp/msg" 2>&1)
+check "--dry-run Authorization signature verifies with openssl" '[ "$v" = "Verified OK" ]'
+check "--dry-run signature equals the openssl-made vector" '[ "$sig" = "$(cat "$fx/vectors/post_reverse.sig")" ]'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
