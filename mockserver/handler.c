@@ -597,7 +597,8 @@ static void add_bytes(cJSON *obj, const char *name, wxp_span s)
         char *copy = malloc(s.len + 1);
         if (!copy)
             return;
-        memcpy(copy, s.ptr, s.len);
+        if (s.len)
+            memcpy(copy, s.ptr, s.len);
         copy[s.len] = '\0';
         cJSON_AddStringToObject(obj, name, copy);
         free(copy);
