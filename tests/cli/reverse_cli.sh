@@ -70,6 +70,10 @@ out=$(env WXPAY_BASE_URL="$base" WXPAY_MCHID=1230000109 WXPAY_APPID=wxd678efh567
       WXPAY_OUT_TRADE_NO=paid_env_0001 "$bin/wxpay-reverse"); rc=$?
 check "every setting from WXPAY_* variables" '[ $rc -eq 0 ] && [[ $out == "reversed paid_env_0001 "* ]]'
 
+out=$("$bin/wxpay-example" "$base" "$fx"); rc=$?
+check "the README's library example runs (sync, chain, async)" \
+  '[ $rc -eq 0 ] && [[ $out == *"sync: reversed paid_example_1"* ]] && [[ $out == *"ORDER_CLOSED"* ]]'
+
 kill -TERM "$pid"; wait "$pid"; pid=""
 
 # --dry-run: nothing is sent (the mock is gone), the signature is checked by openssl.
