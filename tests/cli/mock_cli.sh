@@ -84,5 +84,14 @@ check "SIGTERM stops it with exit status 0" '[ $rc -eq 0 ]'
 check "stderr logged one line per request" '[ "$(grep -c "/v3/pay" "$tmp/stderr")" -ge 2 ]'
 check "journal file has one JSON line per API request" '[ "$(wc -l < "$tmp/journal.jsonl")" -eq 3 ]'
 
+# --log-format json: one JSON object per request on stderr.
+exec 4< <(exec "$bin" --port 0 --log-format json 2>"$tmp/stderr.json")
+pid=$!
+read -r -t 10 line <&4
+curl -s -o /dev/null "http://127.0.0.1:${line##*:}/v3/pay/transactions/out-trade-no/abc123?mchid=1230000109"
+kill -TERM "$pid"; wait "$pid"; pid=""
+check "--log-format json logs a JSON line per request" \
+  'grep -q "^{\"peer\":\"127.0.0.1:[0-9]*\",\"method\":\"GET\",.*\"status\":401,\"code\":\"SIGN_ERROR\"" "$tmp/stderr.json"'
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
