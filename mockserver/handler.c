@@ -322,6 +322,11 @@ static void decide_reverse(wxm_order *o, void *arg)
         snprintf(d->message, sizeof(d->message),
                  "系统错误 (scripted SYSTEM_ERROR; retry with the same out_trade_no)");
         break;
+    case WXM_STEP_PARAM_ERROR:
+        d->status = 400;
+        d->code = "PARAM_ERROR";
+        snprintf(d->message, sizeof(d->message), "参数错误 (scripted PARAM_ERROR; fix the request, do not retry)");
+        break;
     case WXM_STEP_FREQUENCY_LIMITED:
         d->status = 429;
         d->code = "FREQUENCY_LIMITED";
@@ -331,7 +336,7 @@ static void decide_reverse(wxm_order *o, void *arg)
     default: break;
     }
     if (d->status == 200 || d->step.action == WXM_STEP_SYSTEM_ERROR ||
-        d->step.action == WXM_STEP_FREQUENCY_LIMITED) {
+        d->step.action == WXM_STEP_FREQUENCY_LIMITED || d->step.action == WXM_STEP_PARAM_ERROR) {
         bool business_ok = o->state != WXM_CLOSED && o->state != WXM_REFUND &&
                            c->now - o->created_at <= cfg->reverse_window_seconds;
         if (business_ok && d->step.apply) {

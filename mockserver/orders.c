@@ -55,7 +55,7 @@ static const char *const step_names[] = {
     [WXM_STEP_BAD_SIGNATURE] = "bad_signature", [WXM_STEP_SIGNTEST] = "signtest",
     [WXM_STEP_UNSIGNED] = "unsigned", [WXM_STEP_SKEWED_TIMESTAMP] = "skewed_timestamp",
     [WXM_STEP_UNKNOWN_SERIAL] = "unknown_serial", [WXM_STEP_MALFORMED_BODY] = "malformed_body",
-    [WXM_STEP_GATEWAY_HTML] = "gateway_html",
+    [WXM_STEP_GATEWAY_HTML] = "gateway_html", [WXM_STEP_PARAM_ERROR] = "param_error",
 };
 
 const char *wxm_step_name(wxm_step_action a)
@@ -190,7 +190,8 @@ static wxm_step default_step(wxm_step_action a)
 {
     wxm_step st = {a, 0, true, false};
     st.apply = !(a == WXM_STEP_SYSTEM_ERROR || a == WXM_STEP_FREQUENCY_LIMITED ||
-                 a == WXM_STEP_GATEWAY_HTML || a == WXM_STEP_HANG || a == WXM_STEP_DROP);
+                 a == WXM_STEP_GATEWAY_HTML || a == WXM_STEP_HANG || a == WXM_STEP_DROP ||
+                 a == WXM_STEP_PARAM_ERROR);
     st.apply_first = a == WXM_STEP_DELAY;
     return st;
 }

@@ -158,7 +158,9 @@ static void script_steps_are_consumed_one_per_reverse_then_normal(void **state)
 {
     char code[64];
     mt_put_order(*state, "scripted_1",
-                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"system_error\",{\"action\":\"frequency_limited\"}]}");
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"param_error\",\"system_error\",{\"action\":\"frequency_limited\"}]}");
+    assert_int_equal(reverse_status(*state, "scripted_1", code), 400);
+    assert_string_equal(code, "PARAM_ERROR");
     assert_int_equal(reverse_status(*state, "scripted_1", code), 500);
     assert_string_equal(code, "SYSTEM_ERROR");
     assert_int_equal(mt_order(*state, "scripted_1").state, WXM_SUCCESS); /* not applied */
@@ -168,7 +170,7 @@ static void script_steps_are_consumed_one_per_reverse_then_normal(void **state)
     wxm_order o = mt_order(*state, "scripted_1");
     assert_int_equal(o.state, WXM_REVOKED);
     assert_int_equal(o.refund_amount, 100);
-    assert_int_equal(o.reverse_calls, 3);
+    assert_int_equal(o.reverse_calls, 4);
 }
 
 static void delay_applies_the_state_first_by_default(void **state)
