@@ -1,0 +1,642 @@
+/* conform.c: wxpay-conform, the conformance runner (README "Conformance").
+ *
+ * For each case of the catalogue (fixtures/conformance.json) it sets up an
+ * order on the mock, runs the user's client command once with the case in
+ * its environment, and judges the client by what the mock saw (journal, the
+ * order afterwards) and by the client's exit status. The mock runs in this
+ * process on a free port unless --mock-url names one already running. */
+#include "internal.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+typedef struct kase {
+    const char *name, *about, *prefix, *outcome, *state;
+    char *order; /* compact JSON for PUT, or NULL */
+    int min_requests, max_requests; /* -1: no bound */
+    long refund;                     /* -1: not checked */
+} kase;
+
+typedef struct verdict {
+    bool pass;
+    char out_trade_no[40];
+    int requests;
+    int exit_status; /* -1: killed or not run */
+    double seconds;
+    char why[1024];   /* in words a developer acts on */
+    char *diag;       /* the mock's diagnostic (JSON), or NULL */
+    char output[2048]; /* the client's last output lines */
+} verdict;
+
+typedef struct runner {
+    char base[256];
+    const char *fixtures;
+    int client_timeout;
+    int case_timeout;
+    bool strict_exit;
+    char **argv; /* the client command */
+} runner;
+
+/* ------------------------------------------------------------------ http */
+
+typedef struct buf {
+    char *p;
+    size_t n;
+} buf;
+
+static size_t collect(char *p, size_t s, size_t n, void *u)
+{
+    buf *b = u;
+    char *q = realloc(b->p, b->n + s * n + 1);
+    if (!q)
+        return 0;
+    memcpy(q + b->n, p, s * n);
+    b->n += s * n;
+    q[b->n] = '\0';
+    b->p = q;
+    return s * n;
+}
+
+/* One admin call; returns the HTTP status (0 when unreachable) and the body
+ * as parsed JSON in *out (caller deletes), or NULL. */
+static long admin(const runner *r, const char *method, const char *path, const char *body, cJSON **out)
+{
+    CURL *c = curl_easy_init();
+    char url[512];
+    buf b = {NULL, 0};
+    long status = 0;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    snprintf(url, sizeof(url), "%s%s", r->base, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (out)
+        *out = b.p ? cJSON_Parse(b.p) : NULL;
+    free(b.p);
+    return status;
+}
+
+/* ------------------------------------------------------------- catalogue */
+
+static const char *str_or(const cJSON *o, const char *name, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n, int *timeout)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "wxpay-conform: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *text = malloc(1 << 20);
+    size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!text)
+        return -1;
+    text[len] = '\0';
+    *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(*root, "cases");
+    if (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0) {
+        fprintf(stderr, "wxpay-conform: %s: needs a non-empty \"cases\" array\n", path);
+        return -1;
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(*root, "client_timeout_seconds");
+    if (cJSON_IsNumber(t) && t->valueint > 0)
+        *timeout = t->valueint;
+    *n = (size_t)cJSON_GetArraySize(cases);
+    *out = calloc(*n, sizeof(kase));
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cases) {
+        kase *k = &(*out)[i++];
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(c, "expect");
+        const cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "requests");
+        const cJSON *order = cJSON_GetObjectItemCaseSensitive(c, "order");
+        const cJSON *refund = cJSON_GetObjectItemCaseSensitive(e, "refund");
+        k->name = str_or(c, "name", NULL);
+        k->outcome = str_or(e, "outcome", NULL);
+        if (!k->name || !k->outcome) {
+            fprintf(stderr, "wxpay-conform: %s: case %zu needs \"name\" and \"expect.outcome\"\n", path, i - 1);
+            return -1;
+        }
+        k->about = str_or(c, "about", "");
+        k->prefix = str_or(c, "out_trade_no_prefix", "");
+        k->state = str_or(e, "state", NULL);
+        k->order = cJSON_IsObject(order) ? cJSON_PrintUnformatted(order) : NULL;
+        k->min_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "min")) ? cJSON_GetObjectItem(req, "min")->valueint : 1;
+        k->max_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "max")) ? cJSON_GetObjectItem(req, "max")->valueint : -1;
+        k->refund = cJSON_IsNumber(refund) ? (long)refund->valuedouble : -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- the client */
+
+static void key_env(const runner *r, const char *name, const char *file)
+{
+    char p[1024];
+    snprintf(p, sizeof(p), "%s/keys/%s", r->fixtures, file);
+    setenv(name, p, 1);
+}
+
+/* Runs the client with the case's environment; returns its exit status, or
+ * -1 when it had to be killed after the case timeout. */
+static int run_client(const runner *r, const kase *k, const char *otn, const char *outfile)
+{
+    /* SIGCHLD is blocked in every thread (main): it waits for sigtimedwait. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char t[16];
+        sigprocmask(SIG_UNBLOCK, &chld, NULL);
+        setpgid(0, 0);
+        int fd = open(outfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        setenv("WXPAY_BASE_URL", r->base, 1);
+        setenv("WXPAY_OUT_TRADE_NO", otn, 1);
+        setenv("WXPAY_MCHID", "1230000109", 1);
+        setenv("WXPAY_APPID", "wxd678efh567hg6787", 1);
+        key_env(r, "WXPAY_PRIVATE_KEY", "merchant_key.pem");
+        key_env(r, "WXPAY_MERCHANT_CERT", "merchant_cert.pem");
+        setenv("WXPAY_SERIAL", "3775B6A45ACD588826D15E583A95F5DD00000001", 1);
+        key_env(r, "WXPAY_WECHATPAY_PUBLIC_KEY", "wechatpay_pub.pem");
+        setenv("WXPAY_WECHATPAY_SERIAL", "PUB_KEY_ID_01123000010920261128000000000001", 1);
+        key_env(r, "WXPAY_PLATFORM_CERT", "wechatpay_cert.pem");
+        snprintf(t, sizeof(t), "%d", r->client_timeout);
+        setenv("WXPAY_TIMEOUT", t, 1);
+        setenv("WXPAY_CASE", k->name, 1);
+        execvp(r->argv[0], r->argv);
+        fprintf(stderr, "wxpay-conform: cannot run %s: %s\n", r->argv[0], strerror(errno));
+        _exit(127);
+    }
+    if (pid < 0)
+        return -1;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    int status = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double left = r->case_timeout - ((double)(now.tv_sec - start.tv_sec) +
+                                         (double)(now.tv_nsec - start.tv_nsec) / 1e9);
+        if (left <= 0) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        /* Sleep until the child ends (SIGCHLD) or the case times out. */
+        struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
+        sigtimedwait(&chld, NULL, &ts);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The last `cap` bytes of a file, for the report. */
+static void tail_of(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    out[0] = '\0';
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long from = size > (long)cap - 1 ? size - (long)cap + 1 : 0;
+    fseek(f, from, SEEK_SET);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+/* ------------------------------------------------------------- judging */
+
+static int expected_exit(const char *outcome)
+{
+    if (strcmp(outcome, "reversed") == 0) return 0;
+    if (strcmp(outcome, "business_error") == 0) return 3;
+    if (strcmp(outcome, "verification_failed") == 0) return 4;
+    if (strcmp(outcome, "malformed_answer") == 0) return 5;
+    return 6;
+}
+
+static void fail_why(verdict *v, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void fail_why(verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+    if (!v->pass)
+        return; /* the first reason is the one to fix */
+    v->pass = false;
+    va_start(ap, fmt);
+    vsnprintf(v->why, sizeof(v->why), fmt, ap);
+    va_end(ap);
+}
+
+static void judge(const runner *r, const kase *k, verdict *v)
+{
+    char path[256];
+    cJSON *j = NULL, *order = NULL;
+    snprintf(path, sizeof(path), "/__admin/journal?out_trade_no=%s", v->out_trade_no);
+    admin(r, "GET", path, NULL, &j);
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
+    v->requests = cJSON_GetArraySize(entries);
+    v->pass = true;
+
+    if (v->exit_status == -1)
+        fail_why(v, "the client did not finish within %d s and was stopped", r->case_timeout);
+    if (v->requests == 0)
+        fail_why(v, "the client sent no request for %s (exit status %d): it must read WXPAY_BASE_URL "
+                    "and WXPAY_OUT_TRADE_NO", v->out_trade_no, v->exit_status);
+    /* Every request must have passed every check of the mock. */
+    int idx = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, entries) {
+        idx++;
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(e, "checks")) {
+            if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c, "ok"))) {
+                fail_why(v, "request %d was rejected by the mock's %s check (%s): %s", idx,
+                         str_or(c, "check", "?"), str_or(c, "code", "?"), str_or(c, "message", ""));
+                if (!v->diag)
+                    v->diag = cJSON_PrintUnformatted(e);
+            }
+        }
+    }
+    if (v->requests > 0 && v->requests < k->min_requests)
+        fail_why(v, "the client sent %d request%s but should have retried: %s", v->requests,
+                 v->requests == 1 ? "" : "s", k->about);
+    if (k->max_requests >= 0 && v->requests > k->max_requests)
+        fail_why(v, "the client sent %d requests but must not retry: %s", v->requests, k->about);
+    bool want_success = strcmp(k->outcome, "reversed") == 0;
+    if (v->exit_status >= 0) {
+        if (!want_success && v->exit_status == 0 &&
+            (strcmp(k->outcome, "verification_failed") == 0 || strcmp(k->outcome, "malformed_answer") == 0))
+            fail_why(v, "the client reported success (exit 0) on an answer it must not trust: %s", k->about);
+        else if (want_success && v->exit_status != 0)
+            fail_why(v, "the order was to end reversed but the client exited %d: %s", v->exit_status, k->about);
+        else if (!want_success && v->exit_status == 0)
+            fail_why(v, "the client exited 0 but the reversal did not succeed (%s): %s", k->outcome, k->about);
+        else if (r->strict_exit && v->exit_status != expected_exit(k->outcome))
+            fail_why(v, "exit status %d, expected %d (%s)", v->exit_status, expected_exit(k->outcome),
+                     k->outcome);
+    }
+    if (k->state || k->refund >= 0) {
+        snprintf(path, sizeof(path), "/__admin/orders/%s", v->out_trade_no);
+        admin(r, "GET", path, NULL, &order);
+        const char *state = str_or(order, "trade_state", "?");
+        const cJSON *refund = cJSON_GetObjectItemCaseSensitive(order, "refund");
+        long amount = cJSON_IsObject(refund) ? (long)cJSON_GetObjectItem(refund, "amount")->valuedouble : 0;
+        if (k->state && strcmp(state, k->state) != 0)
+            fail_why(v, "the order ended %s, expected %s", state, k->state);
+        if (k->refund >= 0 && amount != k->refund)
+            fail_why(v, "the refund is %ld fen, expected %ld", amount, k->refund);
+    }
+    if (v->pass)
+        snprintf(v->why, sizeof(v->why), "%s", k->about);
+    cJSON_Delete(j);
+    cJSON_Delete(order);
+}
+
+static void run_case(const runner *r, const kase *k, size_t index, verdict *v)
+{
+    char rnd[WXP_NONCE_LEN + 1], path[256], out[128];
+    struct timespec t0, t1;
+    memset(v, 0, sizeof(*v));
+    if (wxp_nonce(rnd) != WXP_OK)
+        memcpy(rnd, "0000000000", 11);
+    snprintf(v->out_trade_no, sizeof(v->out_trade_no), "%scf%02zu%.8s", k->prefix, index, rnd);
+    if (k->order) {
+        snprintf(path, sizeof(path), "/__admin/orders/%s", v->out_trade_no);
+        cJSON *ans = NULL;
+        long st = admin(r, "PUT", path, k->order, &ans);
+        if (st != 200) {
+            v->exit_status = -1;
+            snprintf(v->why, sizeof(v->why), "the mock refused the case's order (HTTP %ld): %s", st,
+                     str_or(ans, "error", "unreachable"));
+            cJSON_Delete(ans);
+            return;
+        }
+        cJSON_Delete(ans);
+    }
+    snprintf(out, sizeof(out), "/tmp/wxpay-conform-%d-%zu.out", (int)getpid(), index);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    v->exit_status = run_client(r, k, v->out_trade_no, out);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    v->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    tail_of(out, v->output, sizeof(v->output));
+    unlink(out);
+    judge(r, k, v);
+}
+
+/* ------------------------------------------------------------- reports */
+
+static void xml_escape(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '<') fputs("&lt;", f);
+        else if (c == '>') fputs("&gt;", f);
+        else if (c == '&') fputs("&amp;", f);
+        else if (c == '"') fputs("&quot;", f);
+        else if (c < 0x20 && c != '\n' && c != '\t') fprintf(f, "&#x%X;", c == 0x0d ? 0x0d : 0x3f);
+        else fputc(c, f);
+    }
+}
+
+static int write_junit(const char *path, const kase *ks, const verdict *vs, const size_t *sel, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    size_t failures = 0;
+    double total = 0;
+    if (!f) {
+        fprintf(stderr, "wxpay-conform: --junit %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        failures += !vs[i].pass;
+        total += vs[i].seconds;
+    }
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites><testsuite name=\"wxpay-conform\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n",
+            n, failures, total);
+    for (size_t i = 0; i < n; i++) {
+        const kase *k = &ks[sel[i]];
+        fprintf(f, "  <testcase classname=\"wxpay-conform\" name=\"");
+        xml_escape(f, k->name);
+        fprintf(f, "\" time=\"%.3f\">\n", vs[i].seconds);
+        if (!vs[i].pass) {
+            fprintf(f, "    <failure message=\"");
+            xml_escape(f, vs[i].why);
+            fprintf(f, "\">");
+            xml_escape(f, vs[i].why);
+            fprintf(f, "\nout_trade_no: %s, requests: %d, exit status: %d\n", vs[i].out_trade_no,
+                    vs[i].requests, vs[i].exit_status);
+            if (vs[i].diag) {
+                fprintf(f, "mock journal entry: ");
+                xml_escape(f, vs[i].diag);
+                fputc('\n', f);
+            }
+            fprintf(f, "</failure>\n");
+        }
+        fprintf(f, "    <system-out>");
+        xml_escape(f, vs[i].output);
+        fprintf(f, "</system-out>\n  </testcase>\n");
+    }
+    fprintf(f, "</testsuite></testsuites>\n");
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int write_json(const char *path, const kase *ks, const verdict *vs, const size_t *sel, size_t n)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "cases");
+    size_t passed = 0;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "name", ks[sel[i]].name);
+        cJSON_AddBoolToObject(c, "pass", vs[i].pass);
+        cJSON_AddStringToObject(c, "why", vs[i].why);
+        cJSON_AddStringToObject(c, "out_trade_no", vs[i].out_trade_no);
+        cJSON_AddNumberToObject(c, "requests", vs[i].requests);
+        cJSON_AddNumberToObject(c, "exit_status", vs[i].exit_status);
+        cJSON_AddNumberToObject(c, "seconds", vs[i].seconds);
+        if (vs[i].diag)
+            cJSON_AddItemToObject(c, "mock_entry", cJSON_Parse(vs[i].diag));
+        cJSON_AddItemToArray(arr, c);
+        passed += vs[i].pass;
+    }
+    cJSON_AddNumberToObject(root, "passed", (double)passed);
+    cJSON_AddNumberToObject(root, "failed", (double)(n - passed));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    FILE *f = fopen(path, "w");
+    if (!f || !text) {
+        fprintf(stderr, "wxpay-conform: --json %s: %s\n", path, strerror(errno));
+        if (f)
+            fclose(f);
+        cJSON_free(text);
+        return -1;
+    }
+    fprintf(f, "%s\n", text);
+    cJSON_free(text);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "Usage: wxpay-conform [options] -- CLIENT_COMMAND [ARGS...]\n"
+            "Checks a WeChat Pay reversal client against wxpay-mock, case by case.\n"
+            "\n"
+            "For each case the client command runs once with WXPAY_BASE_URL,\n"
+            "WXPAY_OUT_TRADE_NO, WXPAY_MCHID, WXPAY_APPID, WXPAY_PRIVATE_KEY, WXPAY_SERIAL,\n"
+            "WXPAY_MERCHANT_CERT, WXPAY_WECHATPAY_PUBLIC_KEY, WXPAY_WECHATPAY_SERIAL,\n"
+            "WXPAY_PLATFORM_CERT, WXPAY_TIMEOUT and WXPAY_CASE in its environment, and must\n"
+            "exit 0 exactly when the order ends reversed.\n"
+            "\n"
+            "Options:\n"
+            "  --list                 list the cases and exit\n"
+            "  --case NAME            run only this case (repeatable)\n"
+            "  --junit FILE           write a JUnit XML report\n"
+            "  --json FILE            write a JSON report\n"
+            "  --mock-url URL         use a running wxpay-mock (default: start one)\n"
+            "  --config FILE          config for the mock started here (default: bundled)\n"
+            "  --catalogue FILE       cases (default %s/conformance.json)\n"
+            "  --fixtures DIR         where keys/ is (default %s)\n"
+            "  --client-timeout S     WXPAY_TIMEOUT given to the client (default: catalogue's)\n"
+            "  --case-timeout S       stop a client that runs longer (default 60)\n"
+            "  --strict-exit-codes    also require wxpay-reverse's exit statuses (3 business\n"
+            "                         error, 4 verification, 5 malformed, 6 no answer)\n"
+            "  -h, --help             this text\n"
+            "\n"
+            "Exit status: 0 every selected case passed; 1 some failed; 2 usage error.\n",
+            WXP_FIXTURES_DIR, WXP_FIXTURES_DIR);
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "wxpay-conform: ");
+    fprintf(stderr, "%s", fmt);
+    fprintf(stderr, "%s\nTry 'wxpay-conform --help'.\n", arg ? arg : "");
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    runner r;
+    const char *mock_url = NULL, *config = NULL, *junit = NULL, *json = NULL;
+    const char *catalogue = WXP_FIXTURES_DIR "/conformance.json";
+    const char *only[64];
+    size_t nonly = 0;
+    int list = 0, client_timeout = 0;
+    memset(&r, 0, sizeof(r));
+    r.fixtures = WXP_FIXTURES_DIR;
+    r.case_timeout = 60;
+
+    int i;
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--list") == 0) { list = 1; continue; }
+        if (strcmp(a, "--strict-exit-codes") == 0) { r.strict_exit = true; continue; }
+        if (!v || strcmp(v, "--") == 0)
+            return bad("option needs a value: ", a);
+        i++;
+        if (strcmp(a, "--case") == 0 && nonly < 64) only[nonly++] = v;
+        else if (strcmp(a, "--junit") == 0) junit = v;
+        else if (strcmp(a, "--json") == 0) json = v;
+        else if (strcmp(a, "--mock-url") == 0) mock_url = v;
+        else if (strcmp(a, "--config") == 0) config = v;
+        else if (strcmp(a, "--catalogue") == 0) catalogue = v;
+        else if (strcmp(a, "--fixtures") == 0) r.fixtures = v;
+        else if (strcmp(a, "--client-timeout") == 0 || strcmp(a, "--case-timeout") == 0) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1 || n > 3600)
+                return bad("must be whole seconds from 1 to 3600: ", v);
+            if (a[2] == 'c' && a[3] == 'l')
+                client_timeout = (int)n;
+            else
+                r.case_timeout = (int)n;
+        } else {
+            return bad("unknown option: ", a);
+        }
+    }
+
+    cJSON *root = NULL;
+    kase *ks = NULL;
+    size_t nk = 0;
+    r.client_timeout = 2;
+    if (load_catalogue(catalogue, &root, &ks, &nk, &r.client_timeout) != 0)
+        return EXIT_USAGE;
+    if (client_timeout)
+        r.client_timeout = client_timeout;
+    if (list) {
+        for (size_t k = 0; k < nk; k++)
+            printf("%-40s %s\n", ks[k].name, ks[k].about);
+        return 0;
+    }
+    size_t *sel = calloc(nk, sizeof(size_t)), nsel = 0;
+    for (size_t k = 0; k < nk; k++) {
+        bool want = nonly == 0;
+        for (size_t o = 0; o < nonly; o++)
+            want |= strcmp(only[o], ks[k].name) == 0;
+        if (want)
+            sel[nsel++] = k;
+    }
+    for (size_t o = 0; o < nonly; o++) {
+        bool known = false;
+        for (size_t k = 0; k < nk; k++)
+            known |= strcmp(only[o], ks[k].name) == 0;
+        if (!known)
+            return bad("no such case (see --list): ", only[o]);
+    }
+    if (i >= argc - 1)
+        return bad("give the client command after --", NULL);
+    r.argv = argv + i + 1;
+
+    /* Before any thread starts, so that every thread blocks it. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    wxm_mock *m = NULL;
+    wxm_server *srv = NULL;
+    if (mock_url) {
+        snprintf(r.base, sizeof(r.base), "%s", mock_url);
+    } else {
+        wxm_config *cfg = NULL;
+        wxp_diag d = {"", ""};
+        if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXP_OK)
+            return bad("bad mock config: ", d.text);
+        wxm_server_options so = {"127.0.0.1", 0, 0, 0};
+        if (wxm_mock_new(cfg, &m) != WXP_OK || wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
+            fprintf(stderr, "wxpay-conform: cannot start the mock: %s\n", d.text);
+            return EXIT_FAILED;
+        }
+        snprintf(r.base, sizeof(r.base), "http://127.0.0.1:%u", wxm_server_port(srv));
+    }
+    if (admin(&r, "GET", "/__admin/health", NULL, NULL) != 200)
+        return bad("no wxpay-mock answers at ", r.base);
+    printf("wxpay-conform: mock at %s, %zu case%s, client: %s\n", r.base, nsel, nsel == 1 ? "" : "s",
+           r.argv[0]);
+    fflush(stdout);
+
+    verdict *vs = calloc(nsel, sizeof(verdict));
+    size_t failed = 0;
+    for (size_t s = 0; s < nsel; s++) {
+        const kase *k = &ks[sel[s]];
+        printf("[%zu/%zu] %s ... ", s + 1, nsel, k->name);
+        fflush(stdout);
+        run_case(&r, k, sel[s], &vs[s]);
+        failed += !vs[s].pass;
+        printf("%s (%.1f s)\n", vs[s].pass ? "pass" : "FAIL", vs[s].seconds);
+        fflush(stdout);
+    }
+
+    printf("\n%-38s %-5s %-9s %-5s %s\n", "CASE", "RESULT", "REQUESTS", "EXIT", "WHY");
+    for (size_t s = 0; s < nsel; s++)
+        printf("%-38s %-6s %-9d %-5d %s\n", ks[sel[s]].name, vs[s].pass ? "pass" : "FAIL",
+               vs[s].requests, vs[s].exit_status, vs[s].why);
+    printf("\n%zu passed, %zu failed\n", nsel - failed, failed);
+    int status = failed ? EXIT_FAILED : 0;
+    if (junit && write_junit(junit, ks, vs, sel, nsel) != 0)
+        status = EXIT_FAILED;
+    if (json && write_json(json, ks, vs, sel, nsel) != 0)
+        status = EXIT_FAILED;
+
+    for (size_t s = 0; s < nsel; s++)
+        cJSON_free(vs[s].diag);
+    for (size_t k = 0; k < nk; k++)
+        cJSON_free(ks[k].order);
+    free(vs);
+    free(sel);
+    free(ks);
+    cJSON_Delete(root);
+    wxm_server_stop(srv);
+    wxm_mock_free(m);
+    curl_global_cleanup();
+    return status;
+}
