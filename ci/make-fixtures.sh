@@ -3,7 +3,7 @@
 # vectors in fixtures/vectors/ with the `openssl` command line only, never with
 # this project's code, so that the vectors are an independent check of it.
 #
-# Usage: ci/make-fixtures.sh [keys|vectors|all]   (default: all)
+# Usage: ci/make-fixtures.sh [keys|vectors|tls|all]   (default: all)
 #
 # Keys are random: regenerating them invalidates every vector, so "all" remakes
 # both. "vectors" alone re-signs with the keys already committed.
@@ -117,10 +117,34 @@ make_vectors() {
     1554209980 c5ac7061fccab6bf3e254dcf98995b8c
 }
 
+# A test CA and a server certificate for the hosts SDKs hard-code, so the
+# mock can serve HTTPS (wxpay-mock --tls-cert/--tls-key) behind a host
+# override (curl --resolve, /etc/hosts).
+make_tls() {
+  local tls="$top/fixtures/tls"
+  mkdir -p "$tls"
+  cd "$tls"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ca_key.pem
+  openssl req -new -x509 -key ca_key.pem -days 7300 -sha256 -set_serial 0x1001 \
+    -subj "/C=CN/O=wxpay-mock TEST-ONLY CA/CN=wxpay-mock test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -out ca_cert.pem
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server_key.pem
+  openssl req -new -key server_key.pem -subj "/C=CN/O=wxpay-mock TEST-ONLY/CN=api.mch.weixin.qq.com" \
+    -out server.csr
+  openssl x509 -req -in server.csr -CA ca_cert.pem -CAkey ca_key.pem -set_serial 0x1002 \
+    -days 7300 -sha256 -out server_cert.pem -extfile <(printf '%s\n' \
+      "subjectAltName=DNS:api.mch.weixin.qq.com,DNS:api2.mch.weixin.qq.com,DNS:localhost,IP:127.0.0.1" \
+      "extendedKeyUsage=serverAuth" "basicConstraints=CA:FALSE")
+  rm -f server.csr
+  cd "$top"
+}
+
 case "$what" in
   keys) make_keys ;;
   vectors) make_vectors ;;
-  all) make_keys; make_vectors ;;
-  *) echo "usage: $0 [keys|vectors|all]" >&2; exit 2 ;;
+  tls) make_tls ;;
+  all) make_keys; make_vectors; make_tls ;;
+  *) echo "usage: $0 [keys|vectors|tls|all]" >&2; exit 2 ;;
 esac
 echo "fixtures: done ($what)"

@@ -91,6 +91,8 @@ void wxpay_client_free(wxpay_client *c)
     free(c->base_url);
     free(c->backup_url);
     free(c->ca_file);
+    for (int i = 0; i < c->nresolve; i++)
+        free(c->resolve[i]);
     wxp_key_free(c->merchant_key);
     wxp_keyring_free(c->ring);
     free(c);
@@ -270,6 +272,24 @@ wxpay_code wxpay_set_ca_file(wxpay_client *c, const char *path)
     free(c->ca_file);
     c->ca_file = path ? dup_str(path) : NULL;
     return path && !c->ca_file ? WXPAY_E_NOMEM : WXPAY_OK;
+}
+
+wxpay_code wxpay_add_resolve(wxpay_client *c, const char *hpa)
+{
+    const char *a, *b;
+    if (!c || !hpa)
+        return WXPAY_E_ARG;
+    a = strchr(hpa, ':');
+    b = a ? strchr(a + 1, ':') : NULL;
+    if (!a || !b || a == hpa || b == a + 1 || !b[1] || strspn(a + 1, "0123456789") != (size_t)(b - a - 1))
+        return config_error(c, "resolve \"%s\" must be HOST:PORT:ADDRESS", hpa);
+    if (c->nresolve == (int)(sizeof(c->resolve) / sizeof(c->resolve[0])))
+        return config_error(c, "at most %d resolve entries", c->nresolve);
+    c->resolve[c->nresolve] = dup_str(hpa);
+    if (!c->resolve[c->nresolve])
+        return WXPAY_E_NOMEM;
+    c->nresolve++;
+    return WXPAY_OK;
 }
 
 wxpay_code wxpay_set_fixed_timestamp(wxpay_client *c, int64_t ts)

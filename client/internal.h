@@ -20,6 +20,8 @@ struct wxpay_client {
     int64_t skew;
     char user_agent[256];
     char *ca_file;
+    char *resolve[4]; /* "HOST:PORT:ADDR" */
+    int nresolve;
     int64_t fixed_ts;
     char fixed_nonce[65];
     wxpay_log_fn log;

@@ -24,6 +24,7 @@ typedef struct job {
     int64_t started_at; /* of the running attempt */
     CURL *easy;         /* non-NULL while an attempt runs */
     struct curl_slist *headers;
+    struct curl_slist *resolve;
     char url[2048];
     wxpay_answer ans;
     size_t body_cap;
@@ -115,6 +116,8 @@ static void end_attempt(job *j)
 {
     curl_slist_free_all(j->headers);
     j->headers = NULL;
+    curl_slist_free_all(j->resolve);
+    j->resolve = NULL;
     if (j->easy)
         curl_easy_cleanup(j->easy);
     j->easy = NULL;
@@ -167,6 +170,10 @@ static wxpay_result *start_attempt(wxpay_multi *m, job *j)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (c->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
+    for (int i = 0; i < c->nresolve; i++)
+        j->resolve = curl_slist_append(j->resolve, c->resolve[i]);
+    if (j->resolve)
+        curl_easy_setopt(e, CURLOPT_RESOLVE, j->resolve);
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     j->errbuf[0] = '\0';
     j->attempts++;

@@ -92,6 +92,10 @@ wxpay_code wxpay_set_skew(wxpay_client *c, int64_t seconds);
 wxpay_code wxpay_set_user_agent(wxpay_client *c, const char *product);
 /* CA bundle for https (default: the system's). */
 wxpay_code wxpay_set_ca_file(wxpay_client *c, const char *path);
+/* Pins a host name to an address, like curl --resolve "HOST:PORT:ADDR":
+ * lets a test send https://api.mch.weixin.qq.com:PORT to a local mock with
+ * the certificate checked against that name. May be called again to add. */
+wxpay_code wxpay_add_resolve(wxpay_client *c, const char *host_port_addr);
 /* Fixed timestamp and nonce for reproducible signatures (--dry-run, known
  * answers). Every attempt reuses them: a live retry would be refused as a
  * replay, so use them with retries 0. 0 / NULL go back to live values. */

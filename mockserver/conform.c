@@ -591,7 +591,7 @@ int main(int argc, char **argv)
         wxp_diag d = {"", ""};
         if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXP_OK)
             return bad("bad mock config: ", d.text);
-        wxm_server_options so = {"127.0.0.1", 0, 0, 0};
+        wxm_server_options so = {.host = "127.0.0.1"};
         if (wxm_mock_new(cfg, &m) != WXP_OK || wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
             fprintf(stderr, "wxpay-conform: cannot start the mock: %s\n", d.text);
             return EXIT_FAILED;

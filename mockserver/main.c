@@ -24,6 +24,8 @@ static void usage(FILE *to)
             "  --config FILE        JSON config (default: the bundled fixtures,\n"
             "                       %s)\n"
             "  --journal-file FILE  append every journal entry to FILE as JSON lines\n"
+            "  --tls-cert FILE      serve HTTPS with this PEM certificate (chain)...\n"
+            "  --tls-key FILE       ...and its PEM private key (fixtures/tls/ has a test pair)\n"
             "  --log-format F       per-request log on stderr: text (default) or json\n"
             "  --quiet              no per-request log\n"
             "  --strict-orders      unknown orders answer ORDER_NOT_EXIST (turns the\n"
@@ -52,6 +54,7 @@ static int bad_usage(const char *fmt, ...)
 int main(int argc, char **argv)
 {
     const char *config = NULL, *journal = NULL, *host = "127.0.0.1";
+    const char *tls_cert = NULL, *tls_key = NULL;
     long port = 8080;
     int log_json = 0, quiet = 0, strict = 0, no_sign = 0;
 
@@ -60,7 +63,8 @@ int main(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 ||
                      strcmp(a, "--config") == 0 || strcmp(a, "--journal-file") == 0 ||
-                     strcmp(a, "--log-format") == 0;
+                     strcmp(a, "--log-format") == 0 || strcmp(a, "--tls-cert") == 0 ||
+                     strcmp(a, "--tls-key") == 0;
         if (takes && !v)
             return bad_usage("option %s needs a value", a);
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -78,6 +82,10 @@ int main(int argc, char **argv)
             config = v;
         } else if (strcmp(a, "--journal-file") == 0) {
             journal = v;
+        } else if (strcmp(a, "--tls-cert") == 0) {
+            tls_cert = v;
+        } else if (strcmp(a, "--tls-key") == 0) {
+            tls_key = v;
         } else if (strcmp(a, "--log-format") == 0) {
             if (strcmp(v, "json") == 0)
                 log_json = 1;
@@ -125,14 +133,15 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    wxm_server_options so = {host, (uint16_t)port, !quiet, log_json};
+    wxm_server_options so = {host, (uint16_t)port, !quiet, log_json, tls_cert, tls_key};
     wxm_server *srv = NULL;
     if (wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
         fprintf(stderr, "wxpay-mock: %s\n", d.text);
         wxm_mock_free(m);
-        return strcmp(d.field, "host") == 0 ? EXIT_USAGE : EXIT_LISTEN;
+        return strcmp(d.field, "host") == 0 || strcmp(d.field, "tls") == 0 ? EXIT_USAGE : EXIT_LISTEN;
     }
-    printf("wxpay-mock listening on http://%s%s%s:%u\n", strchr(host, ':') ? "[" : "",
+    printf("wxpay-mock listening on %s://%s%s%s:%u\n", wxm_server_is_tls(srv) ? "https" : "http",
+           strchr(host, ':') ? "[" : "",
            strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, strchr(host, ':') ? "]" : "",
            wxm_server_port(srv));
     fflush(stdout);

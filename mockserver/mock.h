@@ -122,12 +122,16 @@ typedef struct wxm_server_options {
     uint16_t port;     /* 0: any free port */
     int log_requests;  /* one line per request on stderr */
     int log_json;      /* ... as JSON instead of text */
+    const char *tls_cert_file; /* PEM: serve HTTPS when both are set */
+    const char *tls_key_file;
 } wxm_server_options;
 
 WXP_MUST_CHECK wxp_err wxm_server_start(wxm_mock *m,
                                         const wxm_server_options *opts,
                                         wxm_server **out, wxp_diag *diag);
 uint16_t wxm_server_port(const wxm_server *s);
+/* 1 when the listener serves HTTPS. */
+int wxm_server_is_tls(const wxm_server *s);
 /* Stops accepting, wakes sleeping faults, waits for in-flight requests. */
 void wxm_server_stop(wxm_server *s);
 

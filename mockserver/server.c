@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,31 @@ struct wxm_server {
     wxm_mock *mock;
     struct MHD_Daemon *daemon;
     uint16_t port;
+    bool tls;
     wxm_server_options opts;
 };
+
+/* A whole PEM file into a NUL-terminated buffer (libmicrohttpd wants text). */
+static wxp_err read_pem(const char *path, char **out, wxp_diag *diag)
+{
+    FILE *f = fopen(path, "rb");
+    char *b;
+    size_t n;
+    if (!f)
+        return wxp_fail(diag, WXP_ERR_IO, "tls", "%s: %s", path, strerror(errno));
+    b = malloc(1 << 20);
+    n = b ? fread(b, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (!b)
+        return WXP_ERR_NOMEM;
+    b[n] = '\0';
+    if (!strstr(b, "-----BEGIN ")) {
+        free(b);
+        return wxp_fail(diag, WXP_ERR_ARG, "tls", "%s: not a PEM file", path);
+    }
+    *out = b;
+    return WXP_OK;
+}
 
 /* One request's state across the access-handler calls. */
 typedef struct conn {
@@ -237,12 +261,33 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
                         "--host \"%s\" is not an IPv4 or IPv6 address (or localhost)", host);
     }
     (void)sslen;
+    char *cert = NULL, *key = NULL;
+    bool tls = opts && (opts->tls_cert_file || opts->tls_key_file);
+    if (tls) {
+        if (!opts->tls_cert_file || !opts->tls_key_file)
+            return wxp_fail(diag, WXP_ERR_ARG, "tls", "--tls-cert and --tls-key go together");
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return wxp_fail(diag, WXP_ERR_ARG, "tls", "this libmicrohttpd was built without TLS");
+        wxp_err e = read_pem(opts->tls_cert_file, &cert, diag);
+        if (!e)
+            e = read_pem(opts->tls_key_file, &key, diag);
+        if (e) {
+            free(cert);
+            return e;
+        }
+        flags |= MHD_USE_TLS;
+    }
     s = calloc(1, sizeof(*s));
-    if (!s)
+    if (!s) {
+        free(cert);
+        free(key);
         return WXP_ERR_NOMEM;
+    }
     s->mock = m;
     if (opts)
         s->opts = *opts;
+    s->tls = tls;
+    /* The TLS options must come only when TLS is on. */
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -251,9 +296,19 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+        MHD_OPTION_HTTPS_MEM_KEY, key,
         MHD_OPTION_END);
+    /* libmicrohttpd has copied what it needs from the PEM buffers. */
+    free(cert);
+    free(key);
     if (!s->daemon) {
         free(s);
+        if (tls)
+            return wxp_fail(diag, WXP_ERR_IO, "listen",
+                            "cannot start HTTPS on %s:%u: is %s a PEM certificate and %s its "
+                            "PEM private key, and the port free?",
+                            host, opts->port, opts->tls_cert_file, opts->tls_key_file);
         return wxp_fail(diag, WXP_ERR_IO, "listen",
                         "cannot listen on %s:%u (port in use, or address not on this machine?)",
                         host, opts ? opts->port : 0);
@@ -267,6 +322,11 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
 uint16_t wxm_server_port(const wxm_server *s)
 {
     return s ? s->port : 0;
+}
+
+int wxm_server_is_tls(const wxm_server *s)
+{
+    return s && s->tls;
 }
 
 void wxm_server_stop(wxm_server *s)

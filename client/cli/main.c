@@ -42,6 +42,7 @@ static void usage(FILE *to)
           "  --wechatpay-serial ID     its id, PUB_KEY_ID_... [WXPAY_WECHATPAY_SERIAL]\n"
           "  --platform-cert FILE      a platform certificate (repeatable) [WXPAY_PLATFORM_CERT]\n"
           "  --ca-file FILE            CA bundle for https [WXPAY_CA_FILE]\n"
+          "  --resolve HOST:PORT:ADDR  send HOST:PORT to ADDR, as curl --resolve [WXPAY_RESOLVE]\n"
           "  --timeout SECONDS         per attempt (default 5) [WXPAY_TIMEOUT]\n"
           "  --connect-timeout SECONDS per attempt (default 3) [WXPAY_CONNECT_TIMEOUT]\n"
           "  --retries N               retries after the first attempt (default 3) [WXPAY_RETRIES]\n"
@@ -79,7 +80,7 @@ static int die_usage(const char *fmt, ...)
 
 typedef struct opts {
     const char *base_url, *backup_url, *mchid, *appid, *private_key, *serial, *merchant_cert;
-    const char *pub_key, *pub_id, *ca_file, *timeout, *connect_timeout, *retries, *timestamp, *nonce;
+    const char *pub_key, *pub_id, *ca_file, *resolve, *timeout, *connect_timeout, *retries, *timestamp, *nonce;
     const char *platform_certs[8];
     int nplatform;
     const char *out_trade_no;
@@ -100,6 +101,7 @@ static const struct {
     {"--wechatpay-public-key", "WXPAY_WECHATPAY_PUBLIC_KEY", offsetof(opts, pub_key)},
     {"--wechatpay-serial", "WXPAY_WECHATPAY_SERIAL", offsetof(opts, pub_id)},
     {"--ca-file", "WXPAY_CA_FILE", offsetof(opts, ca_file)},
+    {"--resolve", "WXPAY_RESOLVE", offsetof(opts, resolve)},
     {"--timeout", "WXPAY_TIMEOUT", offsetof(opts, timeout)},
     {"--connect-timeout", "WXPAY_CONNECT_TIMEOUT", offsetof(opts, connect_timeout)},
     {"--retries", "WXPAY_RETRIES", offsetof(opts, retries)},
@@ -195,6 +197,8 @@ static int configure(wxpay_client *c, const opts *o)
         TRY(wxpay_add_platform_cert_file(c, o->platform_certs[i]));
     if (o->ca_file)
         TRY(wxpay_set_ca_file(c, o->ca_file));
+    if (o->resolve)
+        TRY(wxpay_add_resolve(c, o->resolve));
     long connect_ms = 3000, total_ms = 5000;
     if (o->timeout) {
         if (number("--timeout", o->timeout, 0.001, 3600, &d))

@@ -76,6 +76,25 @@ check "the README's library example runs (sync, chain, async)" \
 
 kill -TERM "$pid"; wait "$pid"; pid=""
 
+# HTTPS with the test CA, the SDKs' hard-coded host pinned to the mock.
+tls=$fx/tls
+exec 5< <(exec "$bin/wxpay-mock" --port 0 --quiet --tls-cert "$tls/server_cert.pem" --tls-key "$tls/server_key.pem")
+pid=$!
+read -r -t 10 line <&5
+check "--tls-cert serves https" '[[ $line == "wxpay-mock listening on https://127.0.0.1:"* ]]'
+port=${line##*:}
+host=api.mch.weixin.qq.com
+tlsargs=("${common[@]}" --base-url "https://$host:$port" --ca-file "$tls/ca_cert.pem" --resolve "$host:$port:127.0.0.1")
+out=$(rev "${tlsargs[@]}" paid_tls_0001); rc=$?
+check "reverse over https to api.mch.weixin.qq.com pinned with --resolve" '[ $rc -eq 0 ] && [[ $out == "reversed paid_tls_0001 "* ]]'
+out=$(curl -s --cacert "$tls/ca_cert.pem" --resolve "$host:$port:127.0.0.1" "https://$host:$port/__admin/health"); rc=$?
+check "curl --resolve reaches the mock as $host" '[ $rc -eq 0 ] && [[ $out == *"\"status\":\"ok\""* ]]'
+curl -s --cacert "$tls/ca_cert.pem" --resolve "other.test:$port:127.0.0.1" "https://other.test:$port/__admin/health" >/dev/null 2>&1; rc=$?
+check "a name outside the certificate is refused (curl exit 60)" '[ $rc -eq 60 ]'
+err=$(rev "${tlsargs[@]}" --retries 0 --ca-file "$k/other_cert.pem" paid_tls_0002 2>&1); rc=$?
+check "an untrusted certificate is a transport failure (exit 6)" '[ $rc -eq 6 ] && [[ $err == *certificate* ]]'
+kill -TERM "$pid"; wait "$pid"; pid=""
+
 # --dry-run: nothing is sent (the mock is gone), the signature is checked by openssl.
 dry=(--dry-run --timestamp 1554208460 --nonce 593BEC0C930BF1AFEB40B4A08C8FB242 1217752501201407033233368018)
 out=$(rev "${common[@]}" "${dry[@]}"); rc=$?

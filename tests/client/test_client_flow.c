@@ -39,7 +39,7 @@ static wxpay_client *new_client(const char *base)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    wxm_server_options o = {"127.0.0.1", 0, 0, 0};
+    wxm_server_options o = {.host = "127.0.0.1"};
     f->mock = mt_mock(1);
     assert_int_equal(wxm_server_start(f->mock, &o, &f->server, NULL), WXP_OK);
     assert_int_equal(wxm_server_start(f->mock, &o, &f->backup, NULL), WXP_OK);
@@ -395,7 +395,7 @@ static void certificate_mode_verifies_with_the_platform_certificate(void **state
     wxm_config *cfg = NULL;
     wxm_mock *m = NULL;
     wxm_server *s = NULL;
-    wxm_server_options o = {"127.0.0.1", 0, 0, 0};
+    wxm_server_options o = {.host = "127.0.0.1"};
     char base[64];
     assert_int_equal(wxm_config_parse(json, strlen(json), dir, &cfg, NULL), WXP_OK);
     assert_int_equal(wxm_mock_new(cfg, &m), WXP_OK);
@@ -422,6 +422,66 @@ static void certificate_mode_verifies_with_the_platform_certificate(void **state
     free(key);
     free(pc);
     free(dir);
+}
+
+/* HTTPS with the test CA of fixtures/tls: right CA, no CA, host override,
+ * and a name the certificate does not cover. */
+static void https_checks_the_server_certificate(void **state)
+{
+    fixture *f = *state;
+    char *cert = tu_fixture_path("tls/server_cert.pem"), *key = tu_fixture_path("tls/server_key.pem");
+    char *ca = tu_fixture_path("tls/ca_cert.pem");
+    wxm_server_options o = {.host = "127.0.0.1", .tls_cert_file = cert, .tls_key_file = key};
+    wxm_server *s = NULL;
+    wxp_diag d = {"", ""};
+    char base[128], pin[128];
+    if (wxm_server_start(f->mock, &o, &s, &d) != WXP_OK)
+        fail_msg("TLS listener: %s", d.text);
+    assert_true(wxm_server_is_tls(s));
+    unsigned port = wxm_server_port(s);
+    wxpay_result *r = NULL;
+
+    snprintf(base, sizeof(base), "https://localhost:%u", port);
+    wxpay_client *c = new_client(base);
+    assert_int_equal(wxpay_set_ca_file(c, ca), WXPAY_OK);
+    assert_int_equal(wxpay_reverse(c, "paid_https_1", TU_APPID, &r), WXPAY_OK);
+    wxpay_result_free(r);
+    wxpay_client_free(c);
+
+    c = new_client(base); /* the system CAs do not know the test CA */
+    assert_int_equal(wxpay_set_retry(c, 0, 1, 1), WXPAY_OK);
+    assert_int_equal(wxpay_reverse(c, "paid_https_2", TU_APPID, &r), WXPAY_E_TRANSPORT);
+    assert_non_null(strstr(wxpay_result_detail(r), "certificate"));
+    wxpay_result_free(r);
+    wxpay_client_free(c);
+
+    /* The hard-coded host of the SDKs, pinned to the mock. */
+    snprintf(base, sizeof(base), "https://api.mch.weixin.qq.com:%u", port);
+    snprintf(pin, sizeof(pin), "api.mch.weixin.qq.com:%u:127.0.0.1", port);
+    c = new_client(base);
+    assert_int_equal(wxpay_set_ca_file(c, ca), WXPAY_OK);
+    assert_int_equal(wxpay_add_resolve(c, pin), WXPAY_OK);
+    assert_int_equal(wxpay_reverse(c, "paid_https_3", TU_APPID, &r), WXPAY_OK);
+    wxpay_result_free(r);
+    wxpay_client_free(c);
+
+    /* A name the certificate does not cover. */
+    snprintf(base, sizeof(base), "https://other.test:%u", port);
+    snprintf(pin, sizeof(pin), "other.test:%u:127.0.0.1", port);
+    c = new_client(base);
+    assert_int_equal(wxpay_set_retry(c, 0, 1, 1), WXPAY_OK);
+    assert_int_equal(wxpay_set_ca_file(c, ca), WXPAY_OK);
+    assert_int_equal(wxpay_add_resolve(c, pin), WXPAY_OK);
+    assert_int_equal(wxpay_reverse(c, "paid_https_4", TU_APPID, &r), WXPAY_E_TRANSPORT);
+    assert_non_null(strstr(wxpay_result_detail(r), "other.test"));
+    wxpay_result_free(r);
+    assert_int_equal(wxpay_add_resolve(c, "nonsense"), WXPAY_E_CONFIG);
+    wxpay_client_free(c);
+
+    wxm_server_stop(s);
+    free(cert);
+    free(key);
+    free(ca);
 }
 
 static void missing_configuration_is_named_before_any_network(void **state)
@@ -480,6 +540,7 @@ int main(void)
         T(template_chain_and_generic_request_styles_agree),
         T(order_numbers_with_star_and_pipe_are_encoded_and_accepted),
         T(certificate_mode_verifies_with_the_platform_certificate),
+        T(https_checks_the_server_certificate),
         T(missing_configuration_is_named_before_any_network),
         T(bad_order_number_is_refused_before_sending),
     };

@@ -20,7 +20,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    wxm_server_options o = {"127.0.0.1", 0, 0, 0};
+    wxm_server_options o = {.host = "127.0.0.1"};
     f->mock = mt_mock(1);
     assert_int_equal(wxm_server_start(f->mock, &o, &f->server, NULL), WXP_OK);
     assert_true(wxm_server_port(f->server) > 0);
