@@ -22,6 +22,9 @@ while [ $# -gt 0 ]; do
 done
 
 ci/deps.sh
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "ci/test.sh: node/npm not found: the interop test (label interop) will be SKIPPED"
+fi
 cmake --preset "$preset" -DWXP_WERROR=ON
 cmake --build --preset "$preset" -j "$(nproc)"
 ctest --preset "$preset" "${ctest_args[@]}"
