@@ -460,6 +460,9 @@ static int write_json(const char *path, const kase *ks, const verdict *vs, const
 
 /* ---------------------------------------------------------------- main */
 
+static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, const char *mock_url,
+                   const char *config, const char *junit, const char *json);
+
 static void usage(FILE *to)
 {
     fprintf(to,
@@ -546,19 +549,21 @@ int main(int argc, char **argv)
 
     cJSON *root = NULL;
     kase *ks = NULL;
-    size_t nk = 0;
+    size_t nk = 0, nsel = 0, *sel = NULL;
+    int status = EXIT_USAGE;
     r.client_timeout = 2;
     if (load_catalogue(catalogue, &root, &ks, &nk, &r.client_timeout) != 0)
-        return EXIT_USAGE;
+        goto done;
     if (client_timeout)
         r.client_timeout = client_timeout;
     if (list) {
         for (size_t k = 0; k < nk; k++)
             printf("%-40s %s\n", ks[k].name, ks[k].about);
-        return 0;
+        status = 0;
+        goto done;
     }
-    size_t *sel = calloc(nk, sizeof(size_t)), nsel = 0;
-    for (size_t k = 0; k < nk; k++) {
+    sel = calloc(nk, sizeof(size_t));
+    for (size_t k = 0; sel && k < nk; k++) {
         bool want = nonly == 0;
         for (size_t o = 0; o < nonly; o++)
             want |= strcmp(only[o], ks[k].name) == 0;
@@ -569,13 +574,33 @@ int main(int argc, char **argv)
         bool known = false;
         for (size_t k = 0; k < nk; k++)
             known |= strcmp(only[o], ks[k].name) == 0;
-        if (!known)
-            return bad("no such case (see --list): ", only[o]);
+        if (!known) {
+            status = bad("no such case (see --list): ", only[o]);
+            goto done;
+        }
     }
-    if (i >= argc - 1)
-        return bad("give the client command after --", NULL);
+    if (i >= argc - 1) {
+        status = bad("give the client command after --", NULL);
+        goto done;
+    }
     r.argv = argv + i + 1;
+    status = run_all(&r, ks, sel, nsel, mock_url, config, junit, json);
+done:
+    for (size_t k = 0; k < nk; k++)
+        cJSON_free(ks[k].order);
+    free(sel);
+    free(ks);
+    cJSON_Delete(root);
+    return status;
+}
 
+/* Starts the mock (unless given one), runs the selected cases, reports. */
+static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, const char *mock_url,
+                   const char *config, const char *junit, const char *json)
+{
+    runner r = *rp;
+    verdict *vs = NULL;
+    int status = EXIT_FAILED;
     /* Before any thread starts, so that every thread blocks it. */
     sigset_t chld;
     sigemptyset(&chld);
@@ -589,22 +614,26 @@ int main(int argc, char **argv)
     } else {
         wxm_config *cfg = NULL;
         wxp_diag d = {"", ""};
-        if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXP_OK)
-            return bad("bad mock config: ", d.text);
+        if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXP_OK) {
+            status = bad("bad mock config: ", d.text);
+            goto out;
+        }
         wxm_server_options so = {.host = "127.0.0.1"};
         if (wxm_mock_new(cfg, &m) != WXP_OK || wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
             fprintf(stderr, "wxpay-conform: cannot start the mock: %s\n", d.text);
-            return EXIT_FAILED;
+            goto out;
         }
         snprintf(r.base, sizeof(r.base), "http://127.0.0.1:%u", wxm_server_port(srv));
     }
-    if (admin(&r, "GET", "/__admin/health", NULL, NULL) != 200)
-        return bad("no wxpay-mock answers at ", r.base);
+    if (admin(&r, "GET", "/__admin/health", NULL, NULL) != 200) {
+        status = bad("no wxpay-mock answers at ", r.base);
+        goto out;
+    }
     printf("wxpay-conform: mock at %s, %zu case%s, client: %s\n", r.base, nsel, nsel == 1 ? "" : "s",
            r.argv[0]);
     fflush(stdout);
 
-    verdict *vs = calloc(nsel, sizeof(verdict));
+    vs = calloc(nsel, sizeof(verdict));
     size_t failed = 0;
     for (size_t s = 0; s < nsel; s++) {
         const kase *k = &ks[sel[s]];
@@ -621,20 +650,16 @@ int main(int argc, char **argv)
         printf("%-38s %-6s %-9d %-5d %s\n", ks[sel[s]].name, vs[s].pass ? "pass" : "FAIL",
                vs[s].requests, vs[s].exit_status, vs[s].why);
     printf("\n%zu passed, %zu failed\n", nsel - failed, failed);
-    int status = failed ? EXIT_FAILED : 0;
+    status = failed ? EXIT_FAILED : 0;
     if (junit && write_junit(junit, ks, vs, sel, nsel) != 0)
         status = EXIT_FAILED;
     if (json && write_json(json, ks, vs, sel, nsel) != 0)
         status = EXIT_FAILED;
 
-    for (size_t s = 0; s < nsel; s++)
+out:
+    for (size_t s = 0; vs && s < nsel; s++)
         cJSON_free(vs[s].diag);
-    for (size_t k = 0; k < nk; k++)
-        cJSON_free(ks[k].order);
     free(vs);
-    free(sel);
-    free(ks);
-    cJSON_Delete(root);
     wxm_server_stop(srv);
     wxm_mock_free(m);
     curl_global_cleanup();
