@@ -111,6 +111,10 @@ bool wxm_store_with(wxm_store *s, const char *out_trade_no,
 wxp_err wxm_store_put(wxm_store *s, const wxm_order *o);
 bool wxm_store_get(wxm_store *s, const char *out_trade_no, wxm_order *copy);
 size_t wxm_store_count(wxm_store *s);
+/* Checks every order for states that must never happen (a refund larger
+ * than the amount, a refund on an order that is not REVOKED, a script
+ * position past its end...). false with `why` filled on the first. */
+bool wxm_store_check(wxm_store *s, char *why, size_t cap);
 
 /* Order as JSON for the admin API (all fields, refund record, script). */
 cJSON *wxm_order_admin_json(const wxm_order *o);

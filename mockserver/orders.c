@@ -181,6 +181,39 @@ size_t wxm_store_count(wxm_store *s)
     return n;
 }
 
+static bool order_ok(const wxm_order *o, char *why, size_t cap)
+{
+    const char *bad = NULL;
+    if ((unsigned)o->state > WXM_PAYERROR)
+        bad = "state out of range";
+    else if (o->refunded && o->state != WXM_REVOKED)
+        bad = "refund on an order that is not REVOKED";
+    else if (o->refunded && (o->refund_amount <= 0 || o->refund_amount > o->amount))
+        bad = "refund not in (0, amount]";
+    else if (!o->refunded && o->refund_amount != 0)
+        bad = "refund amount without a refund";
+    else if (o->nsteps > WXM_MAX_SCRIPT || o->pos > o->nsteps)
+        bad = "script position past its end";
+    else if (o->state == WXM_REVOKED && o->reversed_at == 0 && o->reverse_calls > 0 && o->refunded)
+        bad = "reversed order without a time";
+    if (bad)
+        snprintf(why, cap, "order %s: %s", o->out_trade_no, bad);
+    return bad == NULL;
+}
+
+bool wxm_store_check(wxm_store *s, char *why, size_t cap)
+{
+    bool ok = true;
+    for (size_t i = 0; i < SHARDS && ok; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        for (size_t b = 0; b < BUCKETS_PER_SHARD && ok; b++)
+            for (node *n = s->shards[i].buckets[b]; n && ok; n = n->next)
+                ok = order_ok(&n->order, why, cap);
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    return ok;
+}
+
 /* ------------------------------------------------------------ scripts */
 
 /* Defaults: faults that corrupt only the answer still reverse the order;
