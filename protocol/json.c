@@ -72,13 +72,21 @@ static const char *type_name(const cJSON *v)
     return "invalid";
 }
 
-/* Copies the string field `name` (case-sensitive) into out[cap]. */
+/* Copies the string field `name` (case-sensitive) into out[cap]. A field
+ * given twice is refused: parsers disagree on which one wins, and a signed
+ * body must mean one thing. */
 static wxp_err get_string(const cJSON *obj, const char *name, char *out,
                           size_t cap, wxp_diag *diag)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    size_t n;
+    const cJSON *it;
+    size_t n, count = 0;
 
+    cJSON_ArrayForEach(it, obj)
+        count += it->string && strcmp(it->string, name) == 0;
+    if (count > 1)
+        return wxp_fail(diag, WXP_ERR_JSON_DUPLICATE_FIELD, name,
+                        "field \"%s\" appears %zu times", name, count);
     if (!v)
         return wxp_fail(diag, WXP_ERR_JSON_MISSING_FIELD, name, "field \"%s\" is missing", name);
     if (!cJSON_IsString(v) || !v->valuestring)

@@ -61,6 +61,7 @@ const char *wxp_strerror(wxp_err err)
     case WXP_ERR_JSON_MISSING_FIELD: return "JSON field missing";
     case WXP_ERR_JSON_FIELD_TYPE: return "JSON field has the wrong type";
     case WXP_ERR_JSON_FIELD_TOO_LONG: return "JSON field is too long";
+    case WXP_ERR_JSON_DUPLICATE_FIELD: return "JSON field appears twice";
     }
     return "unknown error";
 }

@@ -91,6 +91,7 @@ static void bad_request_bodies_name_the_field(void **state)
         {"{\"appid\":\"a\",\"mchid\":[\"1\"]}", WXP_ERR_JSON_FIELD_TYPE, "mchid"},
         {"{\"appid\":\"123456789012345678901234567890123\",\"mchid\":\"1\"}",
          WXP_ERR_JSON_FIELD_TOO_LONG, "appid"},
+        {"{\"appid\":\"a\",\"mchid\":\"1\",\"appid\":\"b\"}", WXP_ERR_JSON_DUPLICATE_FIELD, "appid"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
