@@ -139,6 +139,7 @@ static bool check_path(wxm_ctx *c)
                     (int)c->req->method.len, c->req->method.ptr);
     }
     memcpy(c->out_trade_no, c->match.params[0].value, c->match.params[0].value_len + 1);
+    c->out_trade_no_len = c->match.params[0].value_len;
     passed(c, "path");
     return true;
 }
@@ -146,9 +147,10 @@ static bool check_path(wxm_ctx *c)
 static bool check_out_trade_no(wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
-    if (wxp_check_out_trade_no(wxp_span_of(c->out_trade_no), &d) != WXP_OK) {
+    wxp_span v = {c->out_trade_no, c->out_trade_no_len};
+    if (wxp_check_out_trade_no(v, &d) != WXP_OK) {
         cJSON *det = detail3("uri_template", "out_trade_no", "6 to 32 of [0-9A-Za-z_-|*]");
-        cJSON_AddStringToObject(det, "value", d.text[0] ? c->out_trade_no : "");
+        add_span(det, "value", v);
         return fail(c, "out_trade_no", 400, "PARAM_ERROR", det, "%s", d.text);
     }
     passed(c, "out_trade_no");

@@ -659,7 +659,7 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
     c.now = now;
     c.checks = cJSON_AddArrayToObject(entry, "checks");
     bool ok = wxm_check_request(&c);
-    if (c.out_trade_no[0])
+    if (c.out_trade_no[0] && strlen(c.out_trade_no) == c.out_trade_no_len) /* no NUL inside */
         cJSON_AddStringToObject(entry, "out_trade_no", c.out_trade_no);
     if (!ok) {
         api_answer(m, a, c.fail.status, error_body(c.fail.code, c.fail.message, c.fail.detail),

@@ -199,6 +199,7 @@ typedef struct wxm_ctx {
     int route;
     wxp_match match;
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
+    size_t out_trade_no_len; /* decoded bytes: a %00 is a byte, not the end */
     char mchid[WXP_ID_MAX + 1]; /* from the body (POST) or the query (GET) */
     char appid[WXP_ID_MAX + 1]; /* POST only */
     wxp_auth auth;
