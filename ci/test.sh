@@ -3,7 +3,8 @@
 # with warnings as errors and runs the whole suite with ctest.
 #
 # Usage: ci/test.sh              default build in build/
-#        ci/test.sh --sanitize   ASan+UBSan build in build-sanitize/
+#        ci/test.sh --sanitize   ASan+UBSan build in build-sanitize/ (all but memcheck)
+#        ci/test.sh --tsan       ThreadSanitizer build in build-tsan/ (integration tests)
 # Extra arguments after -- go to ctest (for example: -- -L unit).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +15,7 @@ ctest_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sanitize) preset=sanitize ;;
+    --tsan) preset=tsan ;;
     --) shift; ctest_args=("$@"); break ;;
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ci/test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
