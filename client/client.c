@@ -164,7 +164,10 @@ wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path, const 
     wxp_key *k = NULL;
     if (!c || !path)
         return WXPAY_E_ARG;
-    if (wxp_key_private_file(path, &k, &d) != WXP_OK)
+    wxp_err e = wxp_key_private_file(path, &k, &d);
+    if (e == WXP_ERR_NOMEM)
+        return WXPAY_E_NOMEM;
+    if (e)
         return config_error(c, "merchant private key: %s", d.text);
     wxp_key_free(c->merchant_key);
     c->merchant_key = k;
@@ -182,7 +185,10 @@ wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path)
     wxp_key *k = NULL;
     if (!c || !path)
         return WXPAY_E_ARG;
-    if (wxp_key_certificate_file(path, &k, &d) != WXP_OK)
+    wxp_err e = wxp_key_certificate_file(path, &k, &d);
+    if (e == WXP_ERR_NOMEM)
+        return WXPAY_E_NOMEM;
+    if (e)
         return config_error(c, "merchant certificate: %s", d.text);
     if (c->merchant_key && wxp_key_same(k, c->merchant_key) != WXP_OK) {
         wxp_key_free(k);
@@ -196,7 +202,12 @@ wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path)
 
 static wxpay_code add_key(wxpay_client *c, wxp_key *k, const char *id, const char *path)
 {
-    if (wxp_keyring_add(c->ring, id, k) != WXP_OK) {
+    wxp_err e = wxp_keyring_add(c->ring, id, k);
+    if (e == WXP_ERR_NOMEM) {
+        wxp_key_free(k);
+        return WXPAY_E_NOMEM;
+    }
+    if (e) {
         wxp_key_free(k);
         return config_error(c, "%s: key id \"%s\" is already configured", path,
                             id ? id : "(certificate serial)");
@@ -214,7 +225,10 @@ wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c, const char *path
         return WXPAY_E_ARG;
     if (strncmp(id, "PUB_KEY_ID_", 11) != 0)
         return config_error(c, "WeChat Pay public key id \"%s\" should look like PUB_KEY_ID_0114...", id);
-    if (wxp_key_public_file(path, &k, &d) != WXP_OK)
+    wxp_err e = wxp_key_public_file(path, &k, &d);
+    if (e == WXP_ERR_NOMEM)
+        return WXPAY_E_NOMEM;
+    if (e)
         return config_error(c, "WeChat Pay public key: %s", d.text);
     return add_key(c, k, id, path);
 }
@@ -225,7 +239,10 @@ wxpay_code wxpay_add_platform_cert_file(wxpay_client *c, const char *path)
     wxp_key *k = NULL;
     if (!c || !path)
         return WXPAY_E_ARG;
-    if (wxp_key_certificate_file(path, &k, &d) != WXP_OK)
+    wxp_err e = wxp_key_certificate_file(path, &k, &d);
+    if (e == WXP_ERR_NOMEM)
+        return WXPAY_E_NOMEM;
+    if (e)
         return config_error(c, "platform certificate: %s", d.text);
     return add_key(c, k, NULL, path);
 }
