@@ -209,7 +209,7 @@ static void chunked_body_is_signed_and_verified_as_its_bytes(void **state)
     size_t head = (size_t)(cl - req);
     int m = snprintf(chunked, sizeof(chunked), "%.*sTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                      "10\r\n%.16s\r\n%zx\r\n%s\r\n0\r\n\r\n",
-                     (int)head, req, MT_BODY, strlen(MT_BODY) - 16, MT_BODY + 16);
+                     (int)head, req, MT_BODY, strlen(MT_BODY) - 16, &MT_BODY[16]);
     (void)n;
     assert_int_equal(exchange(f, chunked, (size_t)m, ans, sizeof(ans)), 200);
     assert_int_equal(mt_order(f->mock, "chunked_001").state, WXM_REVOKED);
