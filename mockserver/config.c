@@ -233,6 +233,7 @@ wxp_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
     c->zero_config = 1;
     c->max_body_bytes = 65536;
     c->journal_entries = 10000;
+    c->nonce_entries = 1 << 20;
     c->hang_ms = 30000;
     c->reverse_window_seconds = 7 * 24 * 3600;
 
@@ -292,6 +293,10 @@ wxp_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
         c->journal_entries = (size_t)v;
         if ((err = get_int(&x, limits, "hang_ms", "limits.hang_ms", 1, 3600000, &c->hang_ms)))
             goto done;
+        v = (int64_t)c->nonce_entries;
+        if ((err = get_int(&x, limits, "nonce_entries", "limits.nonce_entries", 16, 1 << 28, &v)))
+            goto done;
+        c->nonce_entries = (size_t)v;
     }
 done:
     cJSON_Delete(root);

@@ -33,7 +33,7 @@ wxp_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
     }
     m->cfg = cfg;
     m->orders = wxm_store_new();
-    m->nonces = wxm_nonces_new();
+    m->nonces = wxm_nonces_new(cfg->nonce_entries);
     m->journal = wxm_journal_new(cfg->journal_entries);
     pthread_mutex_init(&m->stop_lock, NULL);
     pthread_cond_init(&m->stop_cond, NULL);
@@ -475,6 +475,7 @@ static void admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
         cJSON_AddStringToObject(j, "status", "ok");
         cJSON_AddNumberToObject(j, "orders", (double)wxm_store_count(m->orders));
         cJSON_AddNumberToObject(j, "requests", (double)wxm_journal_total(m->journal));
+        cJSON_AddNumberToObject(j, "nonces_evicted_early", (double)wxm_nonces_evicted_live(m->nonces));
         cJSON_AddStringToObject(j, "mode",
                                 m->cfg->mode == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
         cJSON_AddStringToObject(j, "wechatpay_serial", m->cfg->serial);

@@ -38,6 +38,7 @@ struct wxm_config {
     int zero_config;        /* unknown orders are created (prefix catalogue) */
     size_t max_body_bytes;
     size_t journal_entries; /* in-memory cap */
+    size_t nonce_entries;   /* replay-protection capacity */
     int64_t hang_ms;        /* how long a hang lasts before the close */
     int64_t reverse_window_seconds; /* 7 days */
     int no_sign;            /* benchmarks only: answers are not signed */
@@ -124,7 +125,10 @@ wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag);
 /* ------------------------------------------------------------- nonces */
 
 typedef struct wxm_nonces wxm_nonces;
-wxm_nonces *wxm_nonces_new(void);
+/* Room for `cap` pairs, allocated (and touched) now. */
+wxm_nonces *wxm_nonces_new(size_t cap);
+/* Pairs pushed out while still inside their window (capacity too small). */
+uint64_t wxm_nonces_evicted_live(wxm_nonces *n);
 void wxm_nonces_free(wxm_nonces *n);
 void wxm_nonces_clear(wxm_nonces *n);
 /* true when (mchid, nonce) was recorded and has not expired by `now`. */

@@ -1,149 +1,190 @@
 /* nonces.c: replay protection. A (mchid, nonce) pair that signed a request
- * is remembered until its timestamp leaves the skew window; after that the
- * timestamp check alone refuses a replay, so memory stays bounded by the
- * request rate times the window. */
+ * is remembered until its timestamp leaves the skew window (after that the
+ * timestamp check alone refuses a replay). Memory is fixed: a ring of
+ * `cap` slots (64-bit hash of the pair + expiry) in arrival order, found
+ * through an open-addressing index, all allocated and touched up front so
+ * the resident size does not creep with traffic. When the ring is full the
+ * oldest pair goes first; if it had not expired yet, that is counted
+ * (wxm_nonces_evicted_live) because its replay protection ended early. */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define BUCKETS 4096
-
-typedef struct entry {
-    struct entry *next;      /* in its bucket */
-    struct entry *fifo_next; /* in insertion order, for expiry */
+typedef struct slot {
+    uint64_t key; /* 0: empty */
     int64_t expires;
-    size_t keylen;
-    char key[]; /* "mchid\nnonce" */
-} entry;
+} slot;
 
 struct wxm_nonces {
     pthread_mutex_t lock;
-    entry *buckets[BUCKETS];
-    entry *head, *tail; /* oldest first */
+    slot *ring;
+    size_t cap, head, count;
+    uint32_t *index; /* ring position + 1; 0: empty */
+    size_t mask;     /* index size - 1 (a power of two, at least 2 * cap) */
+    uint64_t evicted_live;
 };
 
-wxm_nonces *wxm_nonces_new(void)
+wxm_nonces *wxm_nonces_new(size_t cap)
 {
     wxm_nonces *n = calloc(1, sizeof(*n));
-    if (n)
-        pthread_mutex_init(&n->lock, NULL);
+    size_t isize = 1;
+    if (!n || cap == 0 || cap > (1u << 30))
+        goto fail;
+    while (isize < 2 * cap)
+        isize <<= 1;
+    n->cap = cap;
+    n->mask = isize - 1;
+    n->ring = malloc(cap * sizeof(slot));
+    n->index = malloc(isize * sizeof(uint32_t));
+    if (!n->ring || !n->index)
+        goto fail;
+    /* memset, not calloc: touch every page now, so memory is flat later. */
+    memset(n->ring, 0, cap * sizeof(slot));
+    memset(n->index, 0, isize * sizeof(uint32_t));
+    pthread_mutex_init(&n->lock, NULL);
     return n;
-}
-
-static void drop_all(wxm_nonces *n)
-{
-    entry *e = n->head;
-    while (e) {
-        entry *next = e->fifo_next;
-        free(e);
-        e = next;
+fail:
+    if (n) {
+        free(n->ring);
+        free(n->index);
+        free(n);
     }
-    memset(n->buckets, 0, sizeof(n->buckets));
-    n->head = n->tail = NULL;
-}
-
-void wxm_nonces_clear(wxm_nonces *n)
-{
-    pthread_mutex_lock(&n->lock);
-    drop_all(n);
-    pthread_mutex_unlock(&n->lock);
+    return NULL;
 }
 
 void wxm_nonces_free(wxm_nonces *n)
 {
     if (!n)
         return;
-    drop_all(n);
     pthread_mutex_destroy(&n->lock);
+    free(n->ring);
+    free(n->index);
     free(n);
 }
 
-static size_t make_key(char *buf, size_t cap, wxp_span mchid, wxp_span nonce)
+static size_t probe(const wxm_nonces *n, uint64_t key);
+
+void wxm_nonces_clear(wxm_nonces *n)
 {
-    if (mchid.len + nonce.len + 1 > cap)
-        return 0;
-    memcpy(buf, mchid.ptr, mchid.len);
-    buf[mchid.len] = '\n';
-    memcpy(buf + mchid.len + 1, nonce.ptr, nonce.len);
-    return mchid.len + 1 + nonce.len;
+    pthread_mutex_lock(&n->lock);
+    if (n->count * 16 > n->mask) {
+        memset(n->index, 0, (n->mask + 1) * sizeof(uint32_t));
+    } else {
+        /* Few entries: find every index slot first (probing needs the runs
+         * intact), then empty them. Cheaper than 4 bytes x the index size. */
+        size_t *pos = malloc(n->count * sizeof(size_t) + 1);
+        for (size_t i = 0; pos && i < n->count; i++)
+            pos[i] = probe(n, n->ring[(n->head + i) % n->cap].key);
+        for (size_t i = 0; pos && i < n->count; i++)
+            n->index[pos[i]] = 0;
+        if (!pos)
+            memset(n->index, 0, (n->mask + 1) * sizeof(uint32_t));
+        free(pos);
+    }
+    for (size_t i = 0; i < n->count; i++)
+        n->ring[(n->head + i) % n->cap].key = 0;
+    n->head = n->count = 0;
+    pthread_mutex_unlock(&n->lock);
 }
 
-static uint32_t hash(const char *k, size_t n)
+uint64_t wxm_nonces_evicted_live(wxm_nonces *n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 16777619u;
-    return h;
+    pthread_mutex_lock(&n->lock);
+    uint64_t v = n->evicted_live;
+    pthread_mutex_unlock(&n->lock);
+    return v;
 }
 
-/* Unlinks entries that expired; the FIFO is in expiry order because every
- * entry lives for the same window after a timestamp close to now. */
+static uint64_t key_of(wxp_span mchid, wxp_span nonce)
+{
+    uint64_t h = 14695981039346656037ull; /* FNV-1a 64 */
+    for (size_t i = 0; i < mchid.len; i++)
+        h = (h ^ (unsigned char)mchid.ptr[i]) * 1099511628211ull;
+    h = (h ^ '\n') * 1099511628211ull;
+    for (size_t i = 0; i < nonce.len; i++)
+        h = (h ^ (unsigned char)nonce.ptr[i]) * 1099511628211ull;
+    h ^= h >> 29; /* spread the high bits into the index bits */
+    return h ? h : 1;
+}
+
+/* Index slot holding `key`, or the empty slot where it would go. */
+static size_t probe(const wxm_nonces *n, uint64_t key)
+{
+    size_t i = (size_t)key & n->mask;
+    while (n->index[i] && n->ring[n->index[i] - 1].key != key)
+        i = (i + 1) & n->mask;
+    return i;
+}
+
+/* Removes the index entry at i, shifting later entries of the same run
+ * back (deletion in linear probing without tombstones). */
+static void unindex(wxm_nonces *n, size_t i)
+{
+    size_t j = i;
+    n->index[i] = 0;
+    for (;;) {
+        j = (j + 1) & n->mask;
+        if (!n->index[j])
+            return;
+        size_t home = (size_t)n->ring[n->index[j] - 1].key & n->mask;
+        /* Move j back to i unless its home lies cyclically in (i, j]. */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            n->index[i] = n->index[j];
+            n->index[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static void drop_oldest(wxm_nonces *n, int64_t now)
+{
+    slot *s = &n->ring[n->head];
+    if (s->expires >= now)
+        n->evicted_live++;
+    unindex(n, probe(n, s->key));
+    s->key = 0;
+    n->head = (n->head + 1) % n->cap;
+    n->count--;
+}
+
+/* Entries live for the same window after a timestamp close to now, so the
+ * ring is (nearly) in expiry order: expire from the front. */
 static void expire(wxm_nonces *n, int64_t now)
 {
-    while (n->head && n->head->expires < now) {
-        entry *e = n->head;
-        entry **p = &n->buckets[hash(e->key, e->keylen) % BUCKETS];
-        while (*p != e)
-            p = &(*p)->next;
-        *p = e->next;
-        n->head = e->fifo_next;
-        free(e);
-    }
-    if (!n->head)
-        n->tail = NULL;
-}
-
-static entry *find(wxm_nonces *n, const char *k, size_t len)
-{
-    for (entry *e = n->buckets[hash(k, len) % BUCKETS]; e; e = e->next)
-        if (e->keylen == len && memcmp(e->key, k, len) == 0)
-            return e;
-    return NULL;
+    while (n->count && n->ring[n->head].expires < now)
+        drop_oldest(n, now);
 }
 
 bool wxm_nonces_seen(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now)
 {
-    char k[160];
-    size_t len = make_key(k, sizeof(k), mchid, nonce);
-    bool seen;
-    if (!len)
-        return false;
+    uint64_t key = key_of(mchid, nonce);
     pthread_mutex_lock(&n->lock);
     expire(n, now);
-    entry *e = find(n, k, len);
-    seen = e && e->expires >= now;
+    size_t i = probe(n, key);
+    bool seen = n->index[i] && n->ring[n->index[i] - 1].expires >= now;
     pthread_mutex_unlock(&n->lock);
     return seen;
 }
 
-bool wxm_nonces_add(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now,
-                    int64_t expires)
+bool wxm_nonces_add(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now, int64_t expires)
 {
-    char k[160];
-    size_t len = make_key(k, sizeof(k), mchid, nonce);
+    uint64_t key = key_of(mchid, nonce);
     bool added = false;
-    if (!len)
-        return true;
     pthread_mutex_lock(&n->lock);
     expire(n, now);
-    if (!find(n, k, len)) {
-        entry *e = malloc(sizeof(*e) + len);
-        if (e) {
-            memcpy(e->key, k, len);
-            e->keylen = len;
-            e->expires = expires;
-            uint32_t b = hash(k, len) % BUCKETS;
-            e->next = n->buckets[b];
-            n->buckets[b] = e;
-            e->fifo_next = NULL;
-            if (n->tail)
-                n->tail->fifo_next = e;
-            else
-                n->head = e;
-            n->tail = e;
+    size_t i = probe(n, key);
+    if (!n->index[i]) {
+        if (n->count == n->cap) {
+            drop_oldest(n, now);
+            i = probe(n, key); /* the shift may have moved the empty slot */
         }
-        added = true; /* out of memory: let it pass rather than refuse */
+        size_t pos = (n->head + n->count) % n->cap;
+        n->ring[pos] = (slot){key, expires};
+        n->index[i] = (uint32_t)(pos + 1);
+        n->count++;
+        added = true;
     }
     pthread_mutex_unlock(&n->lock);
     return added;

@@ -494,6 +494,38 @@ static void reset_forgets_orders_nonces_and_journal(void **state)
     (void)code;
 }
 
+static void nonce_cache_is_bounded_expires_and_counts_early_evictions(void **state)
+{
+    wxm_nonces *n = wxm_nonces_new(64);
+    wxp_span m = wxp_span_of(TU_MCHID);
+    char k[32];
+    (void)state;
+    for (int i = 0; i < 200; i++) {
+        snprintf(k, sizeof(k), "nonce%d", i);
+        assert_true(wxm_nonces_add(n, m, wxp_span_of(k), 1000 + i / 100, 1300 + i / 100));
+    }
+    assert_int_equal(wxm_nonces_evicted_live(n), 136); /* 200 - 64, all still in window */
+    assert_true(wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1002));
+    assert_true(wxm_nonces_seen(n, m, wxp_span_of("nonce136"), 1002));
+    assert_false(wxm_nonces_seen(n, m, wxp_span_of("nonce135"), 1002)); /* evicted */
+    assert_false(wxm_nonces_add(n, m, wxp_span_of("nonce199"), 1002, 1302)); /* a replay */
+    assert_false(wxm_nonces_seen(n, wxp_span_of("1900000001"), wxp_span_of("nonce199"), 1002));
+    assert_false(wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1302)); /* expired */
+    assert_true(wxm_nonces_add(n, m, wxp_span_of("nonce199"), 1302, 1602));
+    wxm_nonces_clear(n);
+    assert_false(wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1302));
+    /* Many rounds through the ring: the index stays consistent. */
+    for (int i = 0; i < 20000; i++) {
+        snprintf(k, sizeof(k), "r%d", i);
+        assert_true(wxm_nonces_add(n, m, wxp_span_of(k), 2000, 2300));
+        if (i >= 63) {
+            snprintf(k, sizeof(k), "r%d", i - 63);
+            assert_true(wxm_nonces_seen(n, m, wxp_span_of(k), 2000));
+        }
+    }
+    wxm_nonces_free(n);
+}
+
 /* ------------------------------------------------------------ config */
 
 static void config_errors_name_the_field(void **state)
@@ -595,6 +627,7 @@ int main(void)
         T(journal_is_bounded_and_counts_what_it_dropped),
         T(journal_file_gets_one_json_line_per_request),
         T(reset_forgets_orders_nonces_and_journal),
+        T(nonce_cache_is_bounded_expires_and_counts_early_evictions),
         T(config_errors_name_the_field),
         T(certificate_mode_answers_carry_the_platform_serial),
     };

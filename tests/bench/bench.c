@@ -1,0 +1,730 @@
+/* bench.c: wxpay-bench, the performance benchmark (README "Performance").
+ *
+ * Modes:
+ *   mock    N validly signed, distinct reverse requests are prepared before
+ *           the clock starts; T threads send them over C keep-alive
+ *           connections for D seconds (closed loop, one request in flight per
+ *           connection) and measure throughput, latency and errors. The
+ *           machine's RSA-2048 signing rate with the same key on the same T
+ *           threads is measured in the same run, and the ratio printed.
+ *   client  libwxpay reverse round trips per second, sync and async, against
+ *           the mock, compared with the RSA signing they cannot avoid.
+ *   memory  the mock's resident size after 10,000 and after N requests.
+ * The mock is started as a child process (its memory is its own) unless
+ * --url names one. Figures print as a table, and as JSON with --json FILE. */
+#include "wxpay.h"
+#include "wxp_protocol.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#define MCHID "1230000109"
+#define APPID "wxd678efh567hg6787"
+#define BODY "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}"
+
+typedef struct opts {
+    const char *mode, *url, *json, *mock_bin, *fixtures, *extra_flag;
+    int threads, conns, seconds;
+    long requests;
+    int orders; /* distinct out_trade_no values (memory mode) */
+} opts;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static char *fixture(const opts *o, const char *rel)
+{
+    char *p = malloc(4096);
+    snprintf(p, 4096, "%s/%s", o->fixtures, rel);
+    return p;
+}
+
+/* ---------------------------------------------------------- the mock */
+
+typedef struct mock_proc {
+    pid_t pid;
+    char host[64];
+    int port;
+} mock_proc;
+
+static int start_mock(const opts *o, const char *flag, mock_proc *m)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    m->pid = fork();
+    if (m->pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        if (flag)
+            execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", flag, (char *)NULL);
+        else
+            execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char line[256] = "";
+    FILE *f = fdopen(fds[0], "r");
+    if (!f || !fgets(line, sizeof(line), f)) {
+        fprintf(stderr, "wxpay-bench: %s did not start\n", o->mock_bin);
+        return -1;
+    }
+    fclose(f);
+    char *p = strstr(line, "http://");
+    if (!p || sscanf(p + 7, "%63[^:]:%d", m->host, &m->port) != 2)
+        return -1;
+    return 0;
+}
+
+static void stop_mock(mock_proc *m)
+{
+    if (m->pid > 0) {
+        kill(m->pid, SIGTERM);
+        waitpid(m->pid, NULL, 0);
+        m->pid = 0;
+    }
+}
+
+/* Resident and peak resident kB of a process, from /proc. */
+static void memory_kb(pid_t pid, long *rss, long *hwm)
+{
+    char path[64], line[256];
+    *rss = *hwm = -1;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        sscanf(line, "VmRSS: %ld", rss);
+        sscanf(line, "VmHWM: %ld", hwm);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* ------------------------------------------------------ the requests */
+
+typedef struct reqs {
+    char **raw;
+    size_t *len;
+    long n;
+    long next; /* atomic */
+} reqs;
+
+static char *build_request(wxp_key *key, const char *host, int port, const char *otn, int64_t ts,
+                           size_t *len)
+{
+    char target[128], nonce[WXP_NONCE_LEN + 1], *msg = NULL, *sig = NULL, *auth = NULL;
+    size_t mlen;
+    snprintf(target, sizeof(target), "/v3/pay/transactions/out-trade-no/%s/reverse", otn);
+    if (wxp_nonce(nonce) || wxp_request_message(wxp_span_of("POST"), wxp_span_of(target), ts,
+                                                wxp_span_of(nonce), wxp_span_of(BODY), &msg, &mlen) ||
+        wxp_sign(key, msg, mlen, &sig))
+        return NULL;
+    wxp_auth a = {wxp_span_of(MCHID), wxp_span_of(nonce), wxp_span_of(""),
+                  wxp_span_of("3775B6A45ACD588826D15E583A95F5DD00000001"), wxp_span_of(sig), ts};
+    if (wxp_auth_build(&a, &auth))
+        return NULL;
+    char *out = malloc(2048);
+    int n = snprintf(out, 2048,
+                     "POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: %s\r\nAccept: application/json\r\n"
+                     "Content-Type: application/json\r\nUser-Agent: wxpay-bench\r\nContent-Length: %zu\r\n\r\n%s",
+                     target, host, port, auth, strlen(BODY), BODY);
+    free(msg);
+    free(sig);
+    free(auth);
+    *len = (size_t)n;
+    return out;
+}
+
+typedef struct prep_arg {
+    reqs *r;
+    wxp_key *key;
+    const char *host;
+    int port, orders, index, stride;
+    int64_t ts;
+} prep_arg;
+
+static void *prep_thread(void *arg)
+{
+    prep_arg *p = arg;
+    char otn[32];
+    for (long i = p->index; i < p->r->n; i += p->stride) {
+        snprintf(otn, sizeof(otn), "bench%07ld", p->orders ? i % p->orders : i);
+        p->r->raw[i] = build_request(p->key, p->host, p->port, otn, p->ts, &p->r->len[i]);
+    }
+    return NULL;
+}
+
+static int prepare(const opts *o, reqs *r, long n, const char *host, int port, int orders)
+{
+    char *kp = fixture(o, "keys/merchant_key.pem");
+    wxp_key *key = NULL;
+    if (wxp_key_private_file(kp, &key, NULL) != WXP_OK)
+        return -1;
+    free(kp);
+    r->n = n;
+    r->next = 0;
+    r->raw = calloc((size_t)n, sizeof(char *));
+    r->len = calloc((size_t)n, sizeof(size_t));
+    pthread_t th[64];
+    prep_arg pa[64];
+    int t = o->threads > 64 ? 64 : o->threads;
+    for (int i = 0; i < t; i++) {
+        pa[i] = (prep_arg){r, key, host, port, orders, i, t, (int64_t)time(NULL)};
+        pthread_create(&th[i], NULL, prep_thread, &pa[i]);
+    }
+    for (int i = 0; i < t; i++)
+        pthread_join(th[i], NULL);
+    wxp_key_free(key);
+    return 0;
+}
+
+static void free_reqs(reqs *r)
+{
+    for (long i = 0; i < r->n; i++)
+        free(r->raw[i]);
+    free(r->raw);
+    free(r->len);
+}
+
+/* -------------------------------------------------------- load loop */
+
+typedef struct conn {
+    int fd;
+    const char *req;
+    size_t req_len, sent;
+    char buf[8192];
+    size_t got;
+    double started;
+} conn;
+
+typedef struct load_arg {
+    const char *host;
+    int port, nconns;
+    double until;
+    reqs *r;
+    double *lat; /* per thread latency samples (ms) */
+    long nlat, cap;
+    long ok, errors_http, errors_conn;
+    long by_status[6];
+} load_arg;
+
+static int dial(const char *host, int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, host, &a.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static bool next_request(load_arg *a, conn *c)
+{
+    long i = __atomic_fetch_add(&a->r->next, 1, __ATOMIC_RELAXED);
+    if (i >= a->r->n)
+        return false;
+    c->req = a->r->raw[i];
+    c->req_len = a->r->len[i];
+    c->sent = c->got = 0;
+    c->started = now_s();
+    return c->req != NULL;
+}
+
+/* A complete answer in c->buf? Returns its status, 0 if incomplete. */
+static int complete(conn *c)
+{
+    c->buf[c->got < sizeof(c->buf) ? c->got : sizeof(c->buf) - 1] = '\0';
+    char *end = strstr(c->buf, "\r\n\r\n");
+    if (!end)
+        return 0;
+    char *cl = strstr(c->buf, "Content-Length: ");
+    size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
+    if (c->got < (size_t)(end + 4 - c->buf) + body)
+        return 0;
+    int status = 0;
+    sscanf(c->buf, "HTTP/1.%*d %d", &status);
+    return status ? status : -1;
+}
+
+static void *load_thread(void *arg)
+{
+    load_arg *a = arg;
+    conn *cs = calloc((size_t)a->nconns, sizeof(conn));
+    struct pollfd *ps = calloc((size_t)a->nconns, sizeof(struct pollfd));
+    int live = 0;
+    for (int i = 0; i < a->nconns; i++) {
+        cs[i].fd = dial(a->host, a->port);
+        if (cs[i].fd < 0 || !next_request(a, &cs[i])) {
+            if (cs[i].fd >= 0)
+                close(cs[i].fd);
+            cs[i].fd = -1;
+            if (cs[i].fd < 0)
+                a->errors_conn++;
+            continue;
+        }
+        live++;
+    }
+    while (live > 0 && now_s() < a->until) {
+        for (int i = 0; i < a->nconns; i++) {
+            ps[i].fd = cs[i].fd;
+            ps[i].events = cs[i].fd < 0 ? 0 : (cs[i].sent < cs[i].req_len ? POLLOUT : POLLIN);
+        }
+        if (poll(ps, (nfds_t)a->nconns, 100) <= 0)
+            continue;
+        for (int i = 0; i < a->nconns; i++) {
+            conn *c = &cs[i];
+            if (c->fd < 0 || !ps[i].revents)
+                continue;
+            if (c->sent < c->req_len) {
+                ssize_t w = send(c->fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
+                if (w > 0)
+                    c->sent += (size_t)w;
+                else if (errno != EAGAIN) {
+                    close(c->fd), c->fd = -1, live--, a->errors_conn++;
+                }
+                continue;
+            }
+            ssize_t k = recv(c->fd, c->buf + c->got, sizeof(c->buf) - 1 - c->got, 0);
+            if (k <= 0) {
+                if (k == 0 || errno != EAGAIN) {
+                    close(c->fd), c->fd = -1, live--, a->errors_conn++;
+                }
+                continue;
+            }
+            c->got += (size_t)k;
+            int st = complete(c);
+            if (!st)
+                continue;
+            if (a->nlat < a->cap)
+                a->lat[a->nlat++] = (now_s() - c->started) * 1e3;
+            if (st == 200)
+                a->ok++;
+            else
+                a->errors_http++;
+            if (st >= 100 && st < 600)
+                a->by_status[st / 100]++;
+            if (!next_request(a, c)) {
+                close(c->fd), c->fd = -1, live--;
+            }
+        }
+    }
+    for (int i = 0; i < a->nconns; i++)
+        if (cs[i].fd >= 0)
+            close(cs[i].fd);
+    free(cs);
+    free(ps);
+    return NULL;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+typedef struct load_result {
+    double rps, seconds, p50, p90, p99, max;
+    long ok, errors_http, errors_conn, sent;
+    bool ran_out;
+} load_result;
+
+static void run_load(const opts *o, const char *host, int port, reqs *r, load_result *out)
+{
+    pthread_t th[64];
+    load_arg la[64];
+    int t = o->threads > 64 ? 64 : o->threads;
+    double t0 = now_s();
+    for (int i = 0; i < t; i++) {
+        memset(&la[i], 0, sizeof(la[i]));
+        la[i].host = host;
+        la[i].port = port;
+        la[i].nconns = o->conns / t + (i < o->conns % t);
+        la[i].until = t0 + o->seconds;
+        la[i].r = r;
+        la[i].cap = r->n;
+        la[i].lat = malloc(sizeof(double) * (size_t)r->n);
+        pthread_create(&th[i], NULL, load_thread, &la[i]);
+    }
+    long nlat = 0;
+    for (int i = 0; i < t; i++)
+        pthread_join(th[i], NULL);
+    double elapsed = now_s() - t0;
+    memset(out, 0, sizeof(*out));
+    double *all = malloc(sizeof(double) * (size_t)r->n);
+    for (int i = 0; i < t; i++) {
+        memcpy(all + nlat, la[i].lat, sizeof(double) * (size_t)la[i].nlat);
+        nlat += la[i].nlat;
+        out->ok += la[i].ok;
+        out->errors_http += la[i].errors_http;
+        out->errors_conn += la[i].errors_conn;
+        free(la[i].lat);
+    }
+    qsort(all, (size_t)nlat, sizeof(double), cmp_double);
+    out->seconds = elapsed;
+    out->sent = nlat;
+    out->rps = (double)nlat / elapsed;
+    out->ran_out = r->next >= r->n;
+    if (nlat) {
+        out->p50 = all[nlat / 2];
+        out->p90 = all[nlat * 9 / 10];
+        out->p99 = all[nlat * 99 / 100];
+        out->max = all[nlat - 1];
+    }
+    free(all);
+}
+
+/* ------------------------------------------------------- RSA signing */
+
+typedef struct sign_arg {
+    wxp_key *key;
+    double until;
+    long n;
+} sign_arg;
+
+static void *sign_thread(void *arg)
+{
+    sign_arg *s = arg;
+    char msg[256];
+    while (now_s() < s->until) {
+        int n = snprintf(msg, sizeof(msg), "%ld\nnonce\n%s\n", s->n, BODY);
+        char *sig = NULL;
+        if (wxp_sign(s->key, msg, (size_t)n, &sig) == WXP_OK)
+            s->n++;
+        free(sig);
+    }
+    return NULL;
+}
+
+/* Signatures per second with the WeChat Pay key on `threads` threads. */
+static double rsa_rate(const opts *o, int threads, double seconds)
+{
+    char *kp = fixture(o, "keys/wechatpay_key.pem");
+    wxp_key *key = NULL;
+    if (wxp_key_private_file(kp, &key, NULL) != WXP_OK)
+        return 0;
+    free(kp);
+    pthread_t th[64];
+    sign_arg sa[64];
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++) {
+        sa[i] = (sign_arg){key, t0 + seconds, 0};
+        pthread_create(&th[i], NULL, sign_thread, &sa[i]);
+    }
+    long total = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        total += sa[i].n;
+    }
+    double rate = (double)total / (now_s() - t0);
+    wxp_key_free(key);
+    return rate;
+}
+
+/* ------------------------------------------------------------- modes */
+
+static cJSON *report;
+
+static void print_load(const char *name, const load_result *r, double sign_rate, long rss, long hwm)
+{
+    printf("%-22s %9.0f req/s  p50 %6.2f ms  p90 %6.2f  p99 %6.2f  max %7.2f  ok %ld  http-errors %ld"
+           "  conn-errors %ld%s\n",
+           name, r->rps, r->p50, r->p90, r->p99, r->max, r->ok, r->errors_http, r->errors_conn,
+           r->ran_out ? "  (prepared requests ran out)" : "");
+    if (sign_rate > 0)
+        printf("%-22s %9.0f sign/s on the same threads: mock = %.1f%% of the RSA-2048 signing rate\n", "",
+               sign_rate, 100.0 * r->rps / sign_rate);
+    if (hwm > 0)
+        printf("%-22s mock memory: %ld kB resident, %ld kB peak\n", "", rss, hwm);
+    cJSON *j = cJSON_AddObjectToObject(report, name);
+    cJSON_AddNumberToObject(j, "requests_per_second", r->rps);
+    cJSON_AddNumberToObject(j, "seconds", r->seconds);
+    cJSON_AddNumberToObject(j, "requests", (double)r->sent);
+    cJSON_AddNumberToObject(j, "p50_ms", r->p50);
+    cJSON_AddNumberToObject(j, "p90_ms", r->p90);
+    cJSON_AddNumberToObject(j, "p99_ms", r->p99);
+    cJSON_AddNumberToObject(j, "max_ms", r->max);
+    cJSON_AddNumberToObject(j, "ok", (double)r->ok);
+    cJSON_AddNumberToObject(j, "http_errors", (double)r->errors_http);
+    cJSON_AddNumberToObject(j, "connection_errors", (double)r->errors_conn);
+    if (sign_rate > 0) {
+        cJSON_AddNumberToObject(j, "rsa2048_sign_per_second", sign_rate);
+        cJSON_AddNumberToObject(j, "ratio_to_sign_rate", r->rps / sign_rate);
+    }
+    if (hwm > 0) {
+        cJSON_AddNumberToObject(j, "mock_rss_kb", (double)rss);
+        cJSON_AddNumberToObject(j, "mock_peak_rss_kb", (double)hwm);
+    }
+}
+
+static int mode_mock(const opts *o, const char *flag, const char *name)
+{
+    mock_proc m = {0};
+    char host[64] = "127.0.0.1";
+    int port;
+    if (o->url) {
+        if (sscanf(o->url, "http://%63[^:]:%d", host, &port) != 2)
+            return 2;
+    } else {
+        if (start_mock(o, flag, &m) != 0)
+            return 1;
+        snprintf(host, sizeof(host), "%s", m.host);
+        port = m.port;
+    }
+    reqs r;
+    long n = o->requests ? o->requests : 6000L * o->seconds;
+    printf("%s: preparing %ld signed requests...\n", name, n);
+    fflush(stdout);
+    prepare(o, &r, n, host, port, 0);
+    load_result lr;
+    run_load(o, host, port, &r, &lr);
+    long rss = -1, hwm = -1;
+    if (m.pid)
+        memory_kb(m.pid, &rss, &hwm);
+    double rate = flag ? 0 : rsa_rate(o, o->threads, 3.0);
+    print_load(name, &lr, rate, rss, hwm);
+    stop_mock(&m);
+    free_reqs(&r);
+    return lr.errors_http + lr.errors_conn ? 1 : 0;
+}
+
+typedef struct cl_arg {
+    int done, ok;
+} cl_arg;
+
+static void on_done(void *user, wxpay_result *r)
+{
+    cl_arg *c = user;
+    c->done++;
+    c->ok += wxpay_result_code(r) == WXPAY_OK;
+    wxpay_result_free(r);
+}
+
+static int mode_client(const opts *o)
+{
+    mock_proc m = {0};
+    if (start_mock(o, NULL, &m) != 0)
+        return 1;
+    char base[128], *key = fixture(o, "keys/merchant_key.pem"), *cert = fixture(o, "keys/merchant_cert.pem");
+    char *pub = fixture(o, "keys/wechatpay_pub.pem");
+    snprintf(base, sizeof(base), "http://%s:%d", m.host, m.port);
+    wxpay_global_init();
+    wxpay_client *c = wxpay_client_new();
+    wxpay_set_base_url(c, base);
+    wxpay_set_mchid(c, MCHID);
+    wxpay_set_merchant_key_file(c, key, NULL);
+    wxpay_set_merchant_cert_file(c, cert);
+    wxpay_add_wechatpay_public_key_file(c, pub, "PUB_KEY_ID_01123000010920261128000000000001");
+    double secs = o->seconds > 0 ? o->seconds : 5;
+    /* sync: one round trip at a time */
+    long n = 0, ok = 0;
+    double t0 = now_s();
+    char otn[32];
+    while (now_s() - t0 < secs) {
+        wxpay_result *r = NULL;
+        snprintf(otn, sizeof(otn), "sync%08ld", n++);
+        ok += wxpay_reverse(c, otn, APPID, &r) == WXPAY_OK;
+        wxpay_result_free(r);
+    }
+    double sync_rate = (double)n / (now_s() - t0);
+    /* The RSA cost a round trip cannot avoid: the client's signature and the
+     * mock's, one after the other on one core (verifies are ~1/15 of it). */
+    double one_core = rsa_rate(o, 1, 2.0);
+    double floor_rate = one_core / 2;
+    printf("%-22s %9.0f round trips/s (sync, 1 thread); RSA floor %.0f/s (2 signatures at %.0f sign/s):"
+           " a round trip costs %.2fx the signing it cannot avoid; ok %ld/%ld\n",
+           "client-sync", sync_rate, floor_rate, one_core, floor_rate / sync_rate, ok, n);
+    /* async: 32 in flight on one multi */
+    cl_arg ca = {0, 0};
+    t0 = now_s();
+    long sent = 0;
+    wxpay_multi *mu = wxpay_multi_new(c);
+    while (now_s() - t0 < secs) {
+        while (sent - ca.done < 32) {
+            snprintf(otn, sizeof(otn), "async%07ld", sent++);
+            wxpay_multi_add_reverse(mu, otn, APPID, on_done, &ca);
+        }
+        wxpay_multi_poll(mu, 5);
+    }
+    wxpay_multi_wait(mu);
+    double async_rate = (double)ca.done / (now_s() - t0);
+    wxpay_multi_free(mu);
+    printf("%-22s %9.0f round trips/s (async, 32 in flight, 1 thread + the mock); ok %d/%d\n", "client-async",
+           async_rate, ca.ok, ca.done);
+    cJSON *j = cJSON_AddObjectToObject(report, "client");
+    cJSON_AddNumberToObject(j, "sync_round_trips_per_second", sync_rate);
+    cJSON_AddNumberToObject(j, "async_round_trips_per_second", async_rate);
+    cJSON_AddNumberToObject(j, "rsa2048_sign_per_second_one_core", one_core);
+    cJSON_AddNumberToObject(j, "cost_ratio_to_unavoidable_signing", floor_rate / sync_rate);
+    wxpay_client_free(c);
+    wxpay_global_cleanup();
+    stop_mock(&m);
+    free(key);
+    free(cert);
+    free(pub);
+    return ok == n && ca.ok == ca.done ? 0 : 1;
+}
+
+static int mode_memory(const opts *o)
+{
+    mock_proc m = {0};
+    if (start_mock(o, NULL, &m) != 0)
+        return 1;
+    long total = o->requests ? o->requests : 1000000;
+    long step = 10000, done = 0, rss10k = 0, rss = 0, hwm = 0;
+    int orders = o->orders ? o->orders : 10000;
+    printf("memory: %ld requests over %d orders, journal at its cap, signing as it goes\n", total, orders);
+    cJSON *j = cJSON_AddObjectToObject(report, "memory");
+    cJSON *samples = cJSON_AddArrayToObject(j, "samples");
+    while (done < total) {
+        reqs r;
+        long n = done == 0 ? step : (total - done < 50000 ? total - done : 50000);
+        prepare(o, &r, n, m.host, m.port, orders);
+        /* offset the order numbers so the orders cycle */
+        load_result lr;
+        opts oo = *o;
+        oo.seconds = 3600;
+        run_load(&oo, m.host, m.port, &r, &lr);
+        free_reqs(&r);
+        done += lr.sent;
+        memory_kb(m.pid, &rss, &hwm);
+        if (rss10k == 0)
+            rss10k = rss;
+        printf("  after %8ld requests: %7ld kB resident (%+.1f%%), %ld errors\n", done, rss,
+               100.0 * (double)(rss - rss10k) / (double)rss10k, lr.errors_http + lr.errors_conn);
+        fflush(stdout);
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddNumberToObject(s, "requests", (double)done);
+        cJSON_AddNumberToObject(s, "rss_kb", (double)rss);
+        cJSON_AddItemToArray(samples, s);
+        if (lr.sent == 0)
+            break;
+    }
+    cJSON_AddNumberToObject(j, "rss_after_10k_kb", (double)rss10k);
+    cJSON_AddNumberToObject(j, "rss_after_all_kb", (double)rss);
+    cJSON_AddNumberToObject(j, "growth_percent", 100.0 * (double)(rss - rss10k) / (double)rss10k);
+    printf("memory: %ld kB after 10k, %ld kB after %ld: %+.1f%%\n", rss10k, rss, done,
+           100.0 * (double)(rss - rss10k) / (double)rss10k);
+    stop_mock(&m);
+    return 0;
+}
+
+static void usage(void)
+{
+    printf("Usage: wxpay-bench [options] [mock|unsigned|client|memory|all]\n"
+           "Measures wxpay-mock and libwxpay (README \"Performance\").\n\n"
+           "  mock       signed mock: throughput, latency, errors, memory, vs RSA-2048 sign rate\n"
+           "  unsigned   the same with wxpay-mock --no-sign (the answer path without RSA)\n"
+           "  client     libwxpay reverse round trips/s, sync and async\n"
+           "  memory     mock resident size from 10,000 to --requests (default 1,000,000)\n"
+           "  all        mock, unsigned and client (default)\n\n"
+           "Options:\n"
+           "  --threads N     load threads (default: the number of cores)\n"
+           "  --connections N keep-alive connections (default 32)\n"
+           "  --seconds S     per measurement (default 10)\n"
+           "  --requests N    prepared requests (default 6000 x seconds; memory: total)\n"
+           "  --url URL       a running mock instead of starting one (mode mock)\n"
+           "  --mock PATH     the wxpay-mock binary (default: next to this one)\n"
+           "  --fixtures DIR  fixtures folder (default: the source tree's)\n"
+           "  --json FILE     write the figures as JSON\n");
+}
+
+int main(int argc, char **argv)
+{
+    static char self_dir[4096];
+    opts o = {.mode = "all", .threads = (int)sysconf(_SC_NPROCESSORS_ONLN), .conns = 32, .seconds = 10,
+              .fixtures = WXP_FIXTURES_DIR};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage();
+            return 0;
+        }
+#define NUM(flag, field)                                                                          \
+    if (!strcmp(a, flag) && v) {                                                                  \
+        char *end;                                                                                \
+        long x = strtol(v, &end, 10);                                                             \
+        if (*end || x <= 0) {                                                                     \
+            fprintf(stderr, "wxpay-bench: %s \"%s\" must be a positive number\n", flag, v);      \
+            return 2;                                                                             \
+        }                                                                                         \
+        o.field = (int)x;                                                                         \
+        if (!strcmp(flag, "--requests"))                                                          \
+            o.requests = x;                                                                       \
+        i++;                                                                                      \
+        continue;                                                                                 \
+    }
+        NUM("--threads", threads)
+        NUM("--connections", conns)
+        NUM("--seconds", seconds)
+        NUM("--requests", orders)
+        if (!strcmp(a, "--url") && v) { o.url = v; i++; continue; }
+        if (!strcmp(a, "--mock") && v) { o.mock_bin = v; i++; continue; }
+        if (!strcmp(a, "--fixtures") && v) { o.fixtures = v; i++; continue; }
+        if (!strcmp(a, "--json") && v) { o.json = v; i++; continue; }
+        if (a[0] != '-') { o.mode = a; continue; }
+        fprintf(stderr, "wxpay-bench: unknown option \"%s\" (try --help)\n", a);
+        return 2;
+    }
+    o.orders = 0;
+    if (!o.mock_bin) {
+        ssize_t n = readlink("/proc/self/exe", self_dir, sizeof(self_dir) - 32);
+        if (n > 0) {
+            self_dir[n] = '\0';
+            char *slash = strrchr(self_dir, '/');
+            snprintf(slash + 1, 32, "wxpay-mock");
+        }
+        o.mock_bin = self_dir;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    report = cJSON_CreateObject();
+    cJSON_AddNumberToObject(report, "threads", o.threads);
+    cJSON_AddNumberToObject(report, "connections", o.conns);
+    cJSON_AddNumberToObject(report, "seconds", o.seconds);
+    int rc = 0;
+    bool all = !strcmp(o.mode, "all");
+    if (all || !strcmp(o.mode, "mock"))
+        rc |= mode_mock(&o, NULL, "mock-signed");
+    if (all || !strcmp(o.mode, "unsigned"))
+        rc |= mode_mock(&o, "--no-sign", "mock-unsigned");
+    if (all || !strcmp(o.mode, "client"))
+        rc |= mode_client(&o);
+    if (!strcmp(o.mode, "memory"))
+        rc |= mode_memory(&o);
+    if (o.json) {
+        char *t = cJSON_Print(report);
+        FILE *f = fopen(o.json, "w");
+        if (f) {
+            fprintf(f, "%s\n", t);
+            fclose(f);
+        }
+        cJSON_free(t);
+    }
+    cJSON_Delete(report);
+    return rc;
+}
