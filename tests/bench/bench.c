@@ -39,7 +39,7 @@
 #define BODY "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}"
 
 typedef struct opts {
-    const char *mode, *url, *json, *mock_bin, *fixtures, *extra_flag;
+    const char *mode, *url, *json, *mock_bin, *fixtures, *label;
     int threads, conns, seconds;
     long requests;
     int orders; /* distinct out_trade_no values (memory mode) */
@@ -487,7 +487,7 @@ static int mode_mock(const opts *o, const char *flag, const char *name)
     mock_proc m = {0};
     char host[64] = "127.0.0.1";
     int port;
-    if (o->url) {
+    if (o->url && !strcmp(o->mode, "url")) {
         if (sscanf(o->url, "http://%63[^:]:%d", host, &port) != 2)
             return 2;
     } else {
@@ -506,7 +506,7 @@ static int mode_mock(const opts *o, const char *flag, const char *name)
     long rss = -1, hwm = -1;
     if (m.pid)
         memory_kb(m.pid, &rss, &hwm);
-    double rate = flag ? 0 : rsa_rate(o, o->threads, 3.0);
+    double rate = flag || m.pid == 0 ? 0 : rsa_rate(o, o->threads, 3.0);
     print_load(name, &lr, rate, rss, hwm);
     stop_mock(&m);
     free_reqs(&r);
@@ -642,13 +642,15 @@ static void usage(void)
            "  unsigned   the same with wxpay-mock --no-sign (the answer path without RSA)\n"
            "  client     libwxpay reverse round trips/s, sync and async\n"
            "  memory     mock resident size from 10,000 to --requests (default 1,000,000)\n"
-           "  all        mock, unsigned and client (default)\n\n"
+           "  all        mock, unsigned and client (default)\n"
+           "  url        the same load against --url (another server), named --label\n\n"
            "Options:\n"
            "  --threads N     load threads (default: the number of cores)\n"
            "  --connections N keep-alive connections (default 32)\n"
            "  --seconds S     per measurement (default 10)\n"
            "  --requests N    prepared requests (default 6000 x seconds; memory: total)\n"
-           "  --url URL       a running mock instead of starting one (mode mock)\n"
+           "  --url URL       a running server instead of starting the mock (mode url)\n"
+           "  --label NAME    the name of that server in the report (mode url)\n"
            "  --mock PATH     the wxpay-mock binary (default: next to this one)\n"
            "  --fixtures DIR  fixtures folder (default: the source tree's)\n"
            "  --json FILE     write the figures as JSON\n");
@@ -674,24 +676,31 @@ int main(int argc, char **argv)
             return 2;                                                                             \
         }                                                                                         \
         o.field = (int)x;                                                                         \
-        if (!strcmp(flag, "--requests"))                                                          \
-            o.requests = x;                                                                       \
         i++;                                                                                      \
         continue;                                                                                 \
     }
         NUM("--threads", threads)
         NUM("--connections", conns)
         NUM("--seconds", seconds)
-        NUM("--requests", orders)
+        if (!strcmp(a, "--requests") && v) {
+            char *end;
+            o.requests = strtol(v, &end, 10);
+            if (*end || o.requests <= 0) {
+                fprintf(stderr, "wxpay-bench: --requests \"%s\" must be a positive number\n", v);
+                return 2;
+            }
+            i++;
+            continue;
+        }
         if (!strcmp(a, "--url") && v) { o.url = v; i++; continue; }
         if (!strcmp(a, "--mock") && v) { o.mock_bin = v; i++; continue; }
+        if (!strcmp(a, "--label") && v) { o.label = v; i++; continue; }
         if (!strcmp(a, "--fixtures") && v) { o.fixtures = v; i++; continue; }
         if (!strcmp(a, "--json") && v) { o.json = v; i++; continue; }
         if (a[0] != '-') { o.mode = a; continue; }
         fprintf(stderr, "wxpay-bench: unknown option \"%s\" (try --help)\n", a);
         return 2;
     }
-    o.orders = 0;
     if (!o.mock_bin) {
         ssize_t n = readlink("/proc/self/exe", self_dir, sizeof(self_dir) - 32);
         if (n > 0) {
@@ -716,6 +725,13 @@ int main(int argc, char **argv)
         rc |= mode_client(&o);
     if (!strcmp(o.mode, "memory"))
         rc |= mode_memory(&o);
+    if (!strcmp(o.mode, "url")) {
+        if (!o.url) {
+            fprintf(stderr, "wxpay-bench: mode url needs --url\n");
+            return 2;
+        }
+        rc |= mode_mock(&o, NULL, o.label ? o.label : "url");
+    }
     if (o.json) {
         char *t = cJSON_Print(report);
         FILE *f = fopen(o.json, "w");

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The whole benchmark in one command (README "Performance"): a Release build,
+# then wxpay-bench for the mock with full verification and signing, the mock
+# without signing, WireMock serving the same static answer (installed from
+# npm outside the source tree; skipped, saying so, without java or npm), and
+# the client. Figures print as tables; JSON goes to build-bench/bench-*.json.
+#
+# Usage: ci/bench.sh [SECONDS] [--memory [REQUESTS]]
+#   SECONDS    per measurement (default 10)
+#   --memory   also the mock's resident size from 10,000 to REQUESTS
+#              (default 1,000,000; takes minutes)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+secs=${1:-10}
+memory=""
+[ "${2:-}" = --memory ] && memory=${3:-1000000}
+
+ci/deps.sh >/dev/null || exit 2
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 2
+cmake --build build-bench -j "$(nproc)" --target wxpay-bench wxpay-mock >/dev/null || exit 2
+bin=$top/build-bench/bin
+out=$top/build-bench
+echo "machine: $(nproc) cores; $(openssl version)"
+
+"$bin/wxpay-bench" --seconds "$secs" --json "$out/bench-mock.json" mock unsigned client
+rc=$?
+
+# WireMock, serving the reverse answer as a static stub.
+WIREMOCK_VERSION=3.13.2
+wdir=${XDG_CACHE_HOME:-$HOME/.cache}/wxpay-harness/wiremock
+jar=$wdir/node_modules/wiremock/build/wiremock-standalone-$WIREMOCK_VERSION.jar
+if ! command -v java >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "wiremock: SKIPPED (java and npm are needed)"
+else
+  if [ ! -f "$jar" ]; then
+    mkdir -p "$wdir"
+    npm install --prefix "$wdir" --no-audit --no-fund --loglevel=error "wiremock@$WIREMOCK_VERSION" >/dev/null 2>&1 ||
+      echo "wiremock: SKIPPED (npm install wiremock@$WIREMOCK_VERSION failed)"
+  fi
+  if [ -f "$jar" ]; then
+    port=$(( 20000 + RANDOM % 30000 ))
+    java -jar "$jar" --port "$port" --bind-address 127.0.0.1 --disable-banner --container-threads 64 \
+      > "$out/wiremock.log" 2>&1 &
+    wpid=$!
+    for _ in $(seq 1 100); do
+      curl -s -o /dev/null "http://127.0.0.1:$port/__admin/mappings" && break
+      sleep 0.2   # waiting for the JVM to start listening
+    done
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$port/__admin/mappings" -d '{
+      "request": {"method": "POST", "urlPathPattern": "/v3/pay/transactions/out-trade-no/[^/]+/reverse"},
+      "response": {"status": 200, "headers": {"Content-Type": "application/json"},
+        "body": "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\",\"out_trade_no\":\"1217752501201407033233368018\"}"}}'
+    # A warm-up round for the JIT, then the measured one.
+    "$bin/wxpay-bench" --seconds 5 --url "http://127.0.0.1:$port" --label wiremock-warmup url >/dev/null 2>&1
+    "$bin/wxpay-bench" --seconds "$secs" --url "http://127.0.0.1:$port" --label wiremock \
+      --json "$out/bench-wiremock.json" url
+    kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+  fi
+fi
+
+if [ -n "$memory" ]; then
+  "$bin/wxpay-bench" --requests "$memory" --json "$out/bench-memory.json" memory || rc=1
+fi
+exit $rc
