@@ -82,8 +82,9 @@ static wxp_err get_int(ctx *x, const cJSON *obj, const char *name, const char *p
     if (!v)
         return WXP_OK; /* keep the default */
     snprintf(range, sizeof(range), "%lld..%lld", (long long)min, (long long)max);
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble ||
-        v->valuedouble < (double)min || v->valuedouble > (double)max)
+    /* The range first: casting a huge double (1e999 is inf) is undefined. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
         return bad(x, path, "must be a whole number in %s", range);
     *out = (int64_t)v->valuedouble;
     return WXP_OK;

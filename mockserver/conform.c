@@ -151,7 +151,8 @@ static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n,
         k->order = cJSON_IsObject(order) ? cJSON_PrintUnformatted(order) : NULL;
         k->min_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "min")) ? cJSON_GetObjectItem(req, "min")->valueint : 1;
         k->max_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "max")) ? cJSON_GetObjectItem(req, "max")->valueint : -1;
-        k->refund = cJSON_IsNumber(refund) ? (long)refund->valuedouble : -1;
+        k->refund = cJSON_IsNumber(refund) && refund->valuedouble >= 0 && refund->valuedouble < 1e15
+                        ? (long)refund->valuedouble : -1;
     }
     return 0;
 }
