@@ -39,14 +39,25 @@ else
       echo "wiremock: SKIPPED (npm install wiremock@$WIREMOCK_VERSION failed)"
   fi
   if [ -f "$jar" ]; then
-    port=$(( 20000 + RANDOM % 30000 ))
-    java -jar "$jar" --port "$port" --bind-address 127.0.0.1 --disable-banner --container-threads 64 \
-      > "$out/wiremock.log" 2>&1 &
-    wpid=$!
-    for _ in $(seq 1 100); do
-      curl -s -o /dev/null "http://127.0.0.1:$port/__admin/mappings" && break
-      sleep 0.2   # waiting for the JVM to start listening
+    # Ports below the ephemeral range (32768+), where the load generator's
+    # closed connections linger in TIME_WAIT; a few tries if one is taken.
+    up=0
+    for _try in 1 2 3 4 5; do
+      port=$(( 10000 + RANDOM % 20000 ))
+      java -jar "$jar" --port "$port" --bind-address 127.0.0.1 --disable-banner --container-threads 64 \
+        > "$out/wiremock.log" 2>&1 &
+      wpid=$!
+      for _ in $(seq 1 150); do
+        kill -0 "$wpid" 2>/dev/null || break
+        curl -s -o /dev/null "http://127.0.0.1:$port/__admin/mappings" && { up=1; break; }
+        sleep 0.2   # waiting for the JVM to start listening
+      done
+      [ $up -eq 1 ] && break
+      kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
     done
+    [ $up -eq 1 ] || { echo "wiremock: SKIPPED (it did not start, see $out/wiremock.log)"; jar=""; }
+  fi
+  if [ -n "$jar" ] && [ -f "$jar" ]; then
     curl -s -o /dev/null -X POST "http://127.0.0.1:$port/__admin/mappings" -d '{
       "request": {"method": "POST", "urlPathPattern": "/v3/pay/transactions/out-trade-no/[^/]+/reverse"},
       "response": {"status": 200, "headers": {"Content-Type": "application/json"},

@@ -294,7 +294,7 @@ static void decide_reverse(wxm_order *o, void *arg)
         return;
     }
     o->reverse_calls++;
-    d->step = (wxm_step){WXM_STEP_OK, 0, true, false};
+    d->step = (wxm_step){WXM_STEP_OK, true, false, 0};
     if (o->pos < o->nsteps)
         d->step = o->script[o->pos++];
 

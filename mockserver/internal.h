@@ -66,18 +66,19 @@ typedef enum wxm_step_action {
 
 const char *wxm_step_name(wxm_step_action a);
 
+/* 8 bytes: orders are many, and each carries its script inline. */
 typedef struct wxm_step {
-    wxm_step_action action;
-    int64_t ms;       /* delay/hang length; 0 = default */
+    uint8_t action;   /* wxm_step_action */
     bool apply;       /* delay/drop/hang: does the reversal take effect? */
     bool apply_first; /* delay: state changes before the wait (ambiguous timeout) */
+    int32_t ms;       /* delay/hang length, at most 3,600,000; 0 = default */
 } wxm_step;
 
 /* Parses a JSON array of steps ("script"); names the bad step and field. */
 wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n,
                          wxp_diag *diag);
 
-#define WXM_MAX_SCRIPT 64
+#define WXM_MAX_SCRIPT 16
 
 typedef struct wxm_order {
     char out_trade_no[WXP_ID_MAX + 1];

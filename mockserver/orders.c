@@ -221,7 +221,7 @@ bool wxm_store_check(wxm_store *s, char *why, size_t cap)
  * before it waits (the ambiguous timeout). */
 static wxm_step default_step(wxm_step_action a)
 {
-    wxm_step st = {a, 0, true, false};
+    wxm_step st = {(uint8_t)a, true, false, 0};
     st.apply = !(a == WXM_STEP_SYSTEM_ERROR || a == WXM_STEP_FREQUENCY_LIMITED ||
                  a == WXM_STEP_GATEWAY_HTML || a == WXM_STEP_HANG || a == WXM_STEP_DROP ||
                  a == WXM_STEP_PARAM_ERROR);
@@ -287,7 +287,7 @@ wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n, wxp_diag *
                 free(buf);
                 return step_fail(diag, i, "\"ms\" must be 0..3600000");
             }
-            st->ms = (int64_t)ms->valuedouble;
+            st->ms = (int32_t)ms->valuedouble;
         }
         if (apply) {
             /* "apply": "before" | "after" | "never" */
@@ -338,7 +338,7 @@ cJSON *wxm_order_admin_json(const wxm_order *o)
     cJSON *script = cJSON_AddArrayToObject(j, "script");
     for (size_t i = o->pos; i < o->nsteps; i++) {
         cJSON *s = cJSON_CreateObject();
-        cJSON_AddStringToObject(s, "action", wxm_step_name(o->script[i].action));
+        cJSON_AddStringToObject(s, "action", wxm_step_name((wxm_step_action)o->script[i].action));
         if (o->script[i].ms)
             cJSON_AddNumberToObject(s, "ms", (double)o->script[i].ms);
         cJSON_AddStringToObject(s, "apply", !o->script[i].apply ? "never"
@@ -484,7 +484,7 @@ bool wxm_catalogue_order(const char *otn, int64_t now, wxm_order *o)
         o->created_at = now - catalogue[i].age;
         if (catalogue[i].step != WXM_STEP_OK) {
             wxm_step st = default_step(catalogue[i].step);
-            st.ms = catalogue[i].ms;
+            st.ms = (int32_t)catalogue[i].ms;
             if (catalogue[i].apply != DEFAULT) {
                 st.apply = catalogue[i].apply != NEVER;
                 st.apply_first = catalogue[i].apply == BEFORE;

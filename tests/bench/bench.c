@@ -39,6 +39,8 @@
 #define BODY "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}"
 
 typedef struct opts {
+    const char *modes[8];
+    int nmodes;
     const char *mode, *url, *json, *mock_bin, *fixtures, *label;
     int threads, conns, seconds;
     long requests;
@@ -659,7 +661,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static char self_dir[4096];
-    opts o = {.mode = "all", .threads = (int)sysconf(_SC_NPROCESSORS_ONLN), .conns = 32, .seconds = 10,
+    opts o = {.threads = (int)sysconf(_SC_NPROCESSORS_ONLN), .conns = 32, .seconds = 10,
               .fixtures = WXP_FIXTURES_DIR};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -697,7 +699,7 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--label") && v) { o.label = v; i++; continue; }
         if (!strcmp(a, "--fixtures") && v) { o.fixtures = v; i++; continue; }
         if (!strcmp(a, "--json") && v) { o.json = v; i++; continue; }
-        if (a[0] != '-') { o.mode = a; continue; }
+        if (a[0] != '-' && o.nmodes < 8) { o.modes[o.nmodes++] = a; continue; }
         fprintf(stderr, "wxpay-bench: unknown option \"%s\" (try --help)\n", a);
         return 2;
     }
@@ -716,21 +718,26 @@ int main(int argc, char **argv)
     cJSON_AddNumberToObject(report, "connections", o.conns);
     cJSON_AddNumberToObject(report, "seconds", o.seconds);
     int rc = 0;
-    bool all = !strcmp(o.mode, "all");
-    if (all || !strcmp(o.mode, "mock"))
-        rc |= mode_mock(&o, NULL, "mock-signed");
-    if (all || !strcmp(o.mode, "unsigned"))
-        rc |= mode_mock(&o, "--no-sign", "mock-unsigned");
-    if (all || !strcmp(o.mode, "client"))
-        rc |= mode_client(&o);
-    if (!strcmp(o.mode, "memory"))
-        rc |= mode_memory(&o);
-    if (!strcmp(o.mode, "url")) {
-        if (!o.url) {
-            fprintf(stderr, "wxpay-bench: mode url needs --url\n");
-            return 2;
+    if (o.nmodes == 0)
+        o.modes[o.nmodes++] = "all";
+    for (int k = 0; k < o.nmodes; k++) {
+        o.mode = o.modes[k];
+        bool all = !strcmp(o.mode, "all");
+        if (all || !strcmp(o.mode, "mock"))
+            rc |= mode_mock(&o, NULL, "mock-signed");
+        if (all || !strcmp(o.mode, "unsigned"))
+            rc |= mode_mock(&o, "--no-sign", "mock-unsigned");
+        if (all || !strcmp(o.mode, "client"))
+            rc |= mode_client(&o);
+        if (!strcmp(o.mode, "memory"))
+            rc |= mode_memory(&o);
+        if (!strcmp(o.mode, "url")) {
+            if (!o.url) {
+                fprintf(stderr, "wxpay-bench: mode url needs --url\n");
+                return 2;
+            }
+            rc |= mode_mock(&o, NULL, o.label ? o.label : "url");
         }
-        rc |= mode_mock(&o, NULL, o.label ? o.label : "url");
     }
     if (o.json) {
         char *t = cJSON_Print(report);
