@@ -88,6 +88,7 @@ void wxpay_client_free(wxpay_client *c)
 {
     if (!c)
         return;
+    wxpay_multi_free(c->sync_multi);
     free(c->base_url);
     free(c->backup_url);
     free(c->ca_file);

@@ -27,6 +27,7 @@ struct wxpay_client {
     wxpay_log_fn log;
     void *log_user;
     uint64_t rng; /* jitter only; not for anything secret */
+    struct wxpay_multi *sync_multi; /* kept for sync calls: its connections are reused */
     char error[400];
 };
 

@@ -28,6 +28,7 @@ typedef struct job {
     char url[2048];
     wxpay_answer ans;
     size_t body_cap;
+    size_t body_sent; /* read callback position in spec.body */
     char errbuf[CURL_ERROR_SIZE];
 } job;
 
@@ -110,6 +111,21 @@ static size_t on_header(char *p, size_t size, size_t n, void *u)
     return k;
 }
 
+/* The request body comes through a read callback without a seek callback
+ * on purpose: when a reused connection dies after the request went out,
+ * libcurl (before 8.16's CURLOPT_FORBID_RETRY_ON_REUSE) resends it on a
+ * fresh connection, with the same nonce, which WeChat Pay refuses as a
+ * replay. A body it cannot rewind makes that a CURLE_SEND_FAIL_REWIND
+ * instead, and our own retry signs the request again. */
+static size_t read_body(char *buf, size_t size, size_t n, void *u)
+{
+    job *j = u;
+    size_t left = j->spec.body_len - j->body_sent, k = size * n < left ? size * n : left;
+    memcpy(buf, j->spec.body + j->body_sent, k);
+    j->body_sent += k;
+    return k;
+}
+
 /* ------------------------------------------------------------ attempts */
 
 static void end_attempt(job *j)
@@ -153,9 +169,21 @@ static wxpay_result *start_attempt(wxpay_multi *m, job *j)
     curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* the target is signed as is */
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-    if (j->spec.body || strcmp(j->spec.method, "POST") == 0) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->spec.body ? j->spec.body : "");
+    j->body_sent = 0;
+    if (j->spec.body_len) {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
+        curl_easy_setopt(e, CURLOPT_READDATA, j);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)j->spec.body_len);
+    } else {
+        /* Nothing to refuse a rewind of: do not let libcurl resend this
+         * signed request on its own; use a connection of its own. */
+        if (strcmp(j->spec.method, "POST") == 0) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+        }
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     }
     if (strcmp(j->spec.method, "GET") != 0 && strcmp(j->spec.method, "POST") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, j->spec.method);
@@ -401,14 +429,15 @@ static wxpay_code run_one(wxpay_client *c, wxpay_job_spec *s, wxpay_code rc, wxp
     if (rc) {
         r = wxpay_result_new(rc, "%s", rc == WXPAY_E_CONFIG ? c->error : wxpay_strerror(rc));
     } else {
-        wxpay_multi *m = wxpay_multi_new(c);
-        if (!m || add_job(m, s, keep_result, &r) != WXPAY_OK) {
-            wxpay_multi_free(m);
+        /* One multi per client for sync calls, kept: libcurl's connection
+         * cache lives in it, so the next call reuses the connection. */
+        if (!c->sync_multi)
+            c->sync_multi = wxpay_multi_new(c);
+        if (!c->sync_multi || add_job(c->sync_multi, s, keep_result, &r) != WXPAY_OK) {
             *out = NULL;
             return WXPAY_E_NOMEM;
         }
-        wxpay_multi_wait(m);
-        wxpay_multi_free(m);
+        wxpay_multi_wait(c->sync_multi);
     }
     *out = r;
     return r ? r->code : WXPAY_E_NOMEM;
