@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -276,6 +277,16 @@ static bool next_request(load_arg *a, conn *c)
     return c->req != NULL;
 }
 
+/* Case-insensitive search of a header name in the header block [h, end). */
+static char *find_header(char *h, const char *end, const char *name)
+{
+    size_t n = strlen(name);
+    for (; h + n <= end; h++)
+        if (strncasecmp(h, name, n) == 0)
+            return h;
+    return NULL;
+}
+
 /* A complete answer in c->buf? Returns its status, 0 if incomplete. */
 static int complete(conn *c)
 {
@@ -283,10 +294,17 @@ static int complete(conn *c)
     char *end = strstr(c->buf, "\r\n\r\n");
     if (!end)
         return 0;
-    char *cl = strstr(c->buf, "Content-Length: ");
-    size_t body = cl && cl < end ? strtoul(cl + 16, NULL, 10) : 0;
-    if (c->got < (size_t)(end + 4 - c->buf) + body)
-        return 0;
+    char *cl = find_header(c->buf, end, "Content-Length: ");
+    char *te = find_header(c->buf, end, "Transfer-Encoding: chunked");
+    if (te) { /* one request in flight: the answer ends with the last chunk */
+        if (c->got < 5 || memcmp(c->buf + c->got - 5, "0\r\n\r\n", 5) != 0 ||
+            c->buf + c->got - 5 < end + 2)
+            return 0;
+    } else {
+        size_t body = cl ? strtoul(cl + 16, NULL, 10) : 0;
+        if (c->got < (size_t)(end + 4 - c->buf) + body)
+            return 0;
+    }
     int status = 0;
     sscanf(c->buf, "HTTP/1.%*d %d", &status);
     return status ? status : -1;
@@ -371,6 +389,7 @@ static int cmp_double(const void *x, const void *y)
 typedef struct load_result {
     double rps, seconds, p50, p90, p99, max;
     long ok, errors_http, errors_conn, sent;
+    long by_class[6]; /* answers by status class: [2] = 2xx, ... */
     bool ran_out;
 } load_result;
 
@@ -403,6 +422,8 @@ static void run_load(const opts *o, const char *host, int port, reqs *r, load_re
         out->ok += la[i].ok;
         out->errors_http += la[i].errors_http;
         out->errors_conn += la[i].errors_conn;
+        for (int c = 0; c < 6; c++)
+            out->by_class[c] += la[i].by_status[c];
         free(la[i].lat);
     }
     qsort(all, (size_t)nlat, sizeof(double), cmp_double);
@@ -476,6 +497,9 @@ static void print_load(const char *name, const load_result *r, double sign_rate,
            "  conn-errors %ld%s\n",
            name, r->rps, r->p50, r->p90, r->p99, r->max, r->ok, r->errors_http, r->errors_conn,
            r->ran_out ? "  (prepared requests ran out)" : "");
+    if (r->errors_http)
+        printf("%-22s answers by class: 2xx %ld, 3xx %ld, 4xx %ld, 5xx %ld\n", "", r->by_class[2],
+               r->by_class[3], r->by_class[4], r->by_class[5]);
     if (sign_rate > 0)
         printf("%-22s %9.0f sign/s on the same threads: mock = %.1f%% of the RSA-2048 signing rate\n", "",
                sign_rate, 100.0 * r->rps / sign_rate);
