@@ -159,17 +159,29 @@ wxpay_code wxpay_set_mchid(wxpay_client *c, const char *mchid)
     return WXPAY_OK;
 }
 
-wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path, const char *serial)
+/* Loads a key with `fn`; out of memory stays that, anything else becomes a
+ * configuration error naming `what` (the file is in the diagnostic). */
+typedef wxp_err (*key_loader)(const char *, wxp_key **, wxp_diag *);
+static wxpay_code load_key(wxpay_client *c, key_loader fn, const char *path, const char *what,
+                           wxp_key **out)
 {
     wxp_diag d = {"", ""};
-    wxp_key *k = NULL;
-    if (!c || !path)
-        return WXPAY_E_ARG;
-    wxp_err e = wxp_key_private_file(path, &k, &d);
+    wxp_err e = fn(path, out, &d);
     if (e == WXP_ERR_NOMEM)
         return WXPAY_E_NOMEM;
     if (e)
-        return config_error(c, "merchant private key: %s", d.text);
+        return config_error(c, "%s: %s", what, d.text);
+    return WXPAY_OK;
+}
+
+wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path, const char *serial)
+{
+    wxp_key *k = NULL;
+    if (!c || !path)
+        return WXPAY_E_ARG;
+    wxpay_code rc = load_key(c, wxp_key_private_file, path, "merchant private key", &k);
+    if (rc)
+        return rc;
     wxp_key_free(c->merchant_key);
     c->merchant_key = k;
     if (serial) {
@@ -182,15 +194,12 @@ wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path, const 
 
 wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path)
 {
-    wxp_diag d = {"", ""};
     wxp_key *k = NULL;
     if (!c || !path)
         return WXPAY_E_ARG;
-    wxp_err e = wxp_key_certificate_file(path, &k, &d);
-    if (e == WXP_ERR_NOMEM)
-        return WXPAY_E_NOMEM;
-    if (e)
-        return config_error(c, "merchant certificate: %s", d.text);
+    wxpay_code rc = load_key(c, wxp_key_certificate_file, path, "merchant certificate", &k);
+    if (rc)
+        return rc;
     if (c->merchant_key && wxp_key_same(k, c->merchant_key) != WXP_OK) {
         wxp_key_free(k);
         return config_error(c, "merchant certificate %s does not belong to the merchant private key",
@@ -220,32 +229,22 @@ static wxpay_code add_key(wxpay_client *c, wxp_key *k, const char *id, const cha
 
 wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c, const char *path, const char *id)
 {
-    wxp_diag d = {"", ""};
     wxp_key *k = NULL;
     if (!c || !path || !id)
         return WXPAY_E_ARG;
     if (strncmp(id, "PUB_KEY_ID_", 11) != 0)
         return config_error(c, "WeChat Pay public key id \"%s\" should look like PUB_KEY_ID_0114...", id);
-    wxp_err e = wxp_key_public_file(path, &k, &d);
-    if (e == WXP_ERR_NOMEM)
-        return WXPAY_E_NOMEM;
-    if (e)
-        return config_error(c, "WeChat Pay public key: %s", d.text);
-    return add_key(c, k, id, path);
+    wxpay_code rc = load_key(c, wxp_key_public_file, path, "WeChat Pay public key", &k);
+    return rc ? rc : add_key(c, k, id, path);
 }
 
 wxpay_code wxpay_add_platform_cert_file(wxpay_client *c, const char *path)
 {
-    wxp_diag d = {"", ""};
     wxp_key *k = NULL;
     if (!c || !path)
         return WXPAY_E_ARG;
-    wxp_err e = wxp_key_certificate_file(path, &k, &d);
-    if (e == WXP_ERR_NOMEM)
-        return WXPAY_E_NOMEM;
-    if (e)
-        return config_error(c, "platform certificate: %s", d.text);
-    return add_key(c, k, NULL, path);
+    wxpay_code rc = load_key(c, wxp_key_certificate_file, path, "platform certificate", &k);
+    return rc ? rc : add_key(c, k, NULL, path);
 }
 
 wxpay_code wxpay_set_timeouts(wxpay_client *c, long connect_ms, long total_ms)
