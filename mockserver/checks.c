@@ -562,40 +562,33 @@ static const candidate *diagnose_signature(wxm_ctx *c, const candidate *right, w
         }
     }
 #undef TRY
-    /* The right message, but a key other than this merchant's. */
-    for (size_t i = 0; i < c->m->cfg->nmerchants; i++) {
+    /* The right message, but a key other than this merchant's: another
+     * merchant's, or the WeChat Pay key (only a test setup has it; compared
+     * by signing the right message ourselves). */
+    size_t len;
+    char *msg = build(right, &len), *sig2 = NULL;
+    const char *name = NULL, *why = NULL;
+    for (size_t i = 0; msg && !name && i < c->m->cfg->nmerchants; i++) {
         const wxm_merchant *other = &c->m->cfg->merchants[i];
-        if (other == c->merchant)
-            continue;
-        size_t len;
-        char *msg = build(right, &len);
-        bool ok = msg && wxp_verify(other->cert, msg, len, sig, NULL) == WXP_OK;
-        free(msg);
-        if (ok) {
-            *k = *right;
-            k->name = "other_merchant_key";
-            k->explanation = "signed with another merchant's private key; use the key of the "
-                             "certificate named by serial_no";
-            return k;
+        if (other != c->merchant && wxp_verify(other->cert, msg, len, sig, NULL) == WXP_OK) {
+            name = "other_merchant_key";
+            why = "signed with another merchant's private key; use the key of the certificate "
+                  "named by serial_no";
         }
     }
-    {
-        size_t len;
-        char *msg = build(right, &len);
-        char *sig2 = NULL;
-        /* Signed with the WeChat Pay key (only a test setup has it): compare
-         * by signing the right message ourselves. */
-        bool ok = msg && wxp_sign(c->m->cfg->wechatpay_key, msg, len, &sig2) == WXP_OK &&
-                  wxp_span_eq(sig, sig2);
-        free(msg);
-        free(sig2);
-        if (ok) {
-            *k = *right;
-            k->name = "wechatpay_key_used";
-            k->explanation = "signed with the WeChat Pay key; requests are signed with the "
-                             "merchant's API private key";
-            return k;
-        }
+    if (msg && !name && wxp_sign(c->m->cfg->wechatpay_key, msg, len, &sig2) == WXP_OK &&
+        wxp_span_eq(sig, sig2)) {
+        name = "wechatpay_key_used";
+        why = "signed with the WeChat Pay key; requests are signed with the merchant's API "
+              "private key";
+    }
+    free(msg);
+    free(sig2);
+    if (name) {
+        *k = *right;
+        k->name = name;
+        k->explanation = why;
+        return k;
     }
     return NULL;
 }
