@@ -3,6 +3,7 @@
 # those that are missing. Safe to run again; does nothing when all are present.
 #
 # Usage: ci/deps.sh            (as root, or with sudo available)
+#        ci/deps.sh --fuzz     also clang and its libFuzzer/sanitizer runtime
 set -euo pipefail
 
 # Build and test dependencies, one Debian package each:
@@ -13,6 +14,7 @@ set -euo pipefail
 #   libcjson-dev                 JSON bodies
 #   libcmocka-dev                the test framework
 #   curl                         CLI tests drive the binaries with it
+#   valgrind                     the memcheck test of a whole mock session
 packages=(
   cmake pkg-config gcc make
   openssl libssl-dev
@@ -21,7 +23,11 @@ packages=(
   libcjson-dev
   libcmocka-dev
   curl
+  valgrind
 )
+if [ "${1:-}" = --fuzz ]; then
+  packages+=(clang libclang-rt-dev)   # ci/fuzz.sh: libFuzzer, ASan, UBSan
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -16,11 +16,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(auth response template fields json config script handler client_answer)
 
-if ! command -v clang >/dev/null 2>&1; then
-  echo "ci/fuzz.sh: clang is needed (apt-get install clang libclang-rt-dev)" >&2
-  exit 2
-fi
-ci/deps.sh >/dev/null || exit 2
+ci/deps.sh --fuzz >/dev/null || { echo "ci/fuzz.sh: could not install clang (ci/deps.sh --fuzz)" >&2; exit 2; }
 cmake --preset fuzz -DWXP_WERROR=ON >/dev/null || exit 2
 cmake --build --preset fuzz -j "$(nproc)" >/dev/null || { echo "ci/fuzz.sh: fuzz build failed" >&2; exit 2; }
 
