@@ -1,7 +1,10 @@
 /* server.c: the libmicrohttpd listener (the only file that touches it).
  *
- * One thread per connection, so a request that sleeps in a delay or hang
- * fault never holds up another. The raw request target is kept as sent
+ * A pool of epoll threads, one per core. A request whose fault asks for a
+ * delay or a hang does not sleep in its thread: its connection is suspended
+ * and parked with the time it is due, and a timer thread resumes it then
+ * (or at shutdown), so no request ever holds up another and connections
+ * cost no thread of their own. The raw request target is kept as sent
  * (the URI log callback sees it before libmicrohttpd splits and unescapes
  * it; the unescape callback is a no-op) because signatures cover the exact
  * bytes on the wire. */
@@ -18,13 +21,95 @@
 
 #include <microhttpd.h>
 
+/* A suspended connection waiting for its answer time. */
+typedef struct parked {
+    struct parked *next;
+    struct MHD_Connection *c;
+    int64_t due_ms; /* CLOCK_MONOTONIC */
+} parked;
+
 struct wxm_server {
     wxm_mock *mock;
     struct MHD_Daemon *daemon;
     uint16_t port;
     bool tls;
     wxm_server_options opts;
+    pthread_t timer;
+    bool timer_started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stopping;
+    parked *parked;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Resumes parked connections when they are due, and all of them at stop. */
+static void *timer_main(void *arg)
+{
+    wxm_server *s = arg;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        int64_t now = mono_ms(), next = -1;
+        for (parked **p = &s->parked; *p;) {
+            if (s->stopping || (*p)->due_ms <= now) {
+                parked *done = *p;
+                *p = done->next;
+                MHD_resume_connection(done->c);
+                free(done);
+            } else {
+                if (next < 0 || (*p)->due_ms < next)
+                    next = (*p)->due_ms;
+                p = &(*p)->next;
+            }
+        }
+        if (s->stopping)
+            break;
+        if (next < 0) {
+            pthread_cond_wait(&s->cond, &s->lock);
+        } else {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            int64_t wait = next - now;
+            until.tv_sec += (time_t)(wait / 1000);
+            until.tv_nsec += (long)(wait % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&s->cond, &s->lock, &until);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* Suspends c until `ms` from now; false when stopping (answer at once). */
+static bool park(wxm_server *s, struct MHD_Connection *c, int64_t ms)
+{
+    parked *p = malloc(sizeof(*p));
+    if (!p)
+        return false;
+    pthread_mutex_lock(&s->lock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        free(p);
+        return false;
+    }
+    MHD_suspend_connection(c);
+    p->c = c;
+    p->due_ms = mono_ms() + ms;
+    p->next = s->parked;
+    s->parked = p;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    return true;
+}
 
 /* A whole PEM file into a NUL-terminated buffer (libmicrohttpd wants text). */
 static wxp_err read_pem(const char *path, char **out, wxp_diag *diag)
@@ -56,6 +141,10 @@ typedef struct conn {
     size_t len, cap;
     bool too_large;
     bool started;
+    bool waiting;      /* suspended with `answer` until its time */
+    wxm_answer answer;
+    struct timespec t0;
+    char peer[64];
 } conn;
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -87,6 +176,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     conn *cx = *con_cls;
     if (cx) {
+        if (cx->waiting)
+            wxm_answer_clear(&cx->answer); /* closed while parked */
         free(cx->target);
         free(cx->body);
         free(cx);
@@ -138,6 +229,8 @@ static void log_line(wxm_server *s, const wxm_request *r, const wxm_answer *a, d
     }
 }
 
+static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx, const char *method);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload, size_t *upload_size, void **con_cls)
@@ -173,12 +266,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     (void)url;
 
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (cx->waiting) { /* resumed: the wait is over */
+        cx->waiting = false;
+        return finish(s, c, cx, method);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &cx->t0);
     header_list hl;
     hl.n = 0;
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hl);
-    char peer[64] = "";
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
         char ip[INET6_ADDRSTRLEN] = "";
@@ -186,11 +281,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (sa->sa_family == AF_INET) {
             const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
             inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
-            snprintf(peer, sizeof(peer), "%s:%u", ip, ntohs(in->sin_port));
+            snprintf(cx->peer, sizeof(cx->peer), "%s:%u", ip, ntohs(in->sin_port));
         } else if (sa->sa_family == AF_INET6) {
             const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
             inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
-            snprintf(peer, sizeof(peer), "[%s]:%u", ip, ntohs(in6->sin6_port));
+            snprintf(cx->peer, sizeof(cx->peer), "[%s]:%u", ip, ntohs(in6->sin6_port));
         }
     }
     wxm_request req = {
@@ -200,32 +295,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .nheaders = hl.n,
         .body = {cx->body, cx->len},
         .body_too_large = cx->too_large,
-        .peer = peer[0] ? peer : NULL,
+        .peer = cx->peer[0] ? cx->peer : NULL,
     };
-    wxm_answer a;
-    wxm_handle(s->mock, &req, (int64_t)time(NULL), &a);
-    if (a.wait_ms > 0)
-        wxm_mock_wait(s->mock, a.wait_ms);
-    wxm_answer_commit(s->mock, &a);
+    wxm_handle(s->mock, &req, (int64_t)time(NULL), &cx->answer);
+    if (cx->answer.wait_ms > 0 && park(s, c, cx->answer.wait_ms)) {
+        cx->waiting = true;
+        return MHD_YES; /* the timer thread resumes it; finish() answers */
+    }
+    return finish(s, c, cx, method);
+}
+
+/* Sends (or drops) the answer kept in cx. */
+static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx, const char *method)
+{
+    wxm_answer *a = &cx->answer;
+    struct timespec t1;
+    wxm_answer_commit(s->mock, a);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (s->opts.log_requests)
-        log_line(s, &req, &a, (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-    if (a.action == WXM_DROP) {
-        wxm_answer_clear(&a);
+    if (s->opts.log_requests) {
+        wxm_request r = {.method = wxp_span_of(method), .target = {cx->target, cx->target_len},
+                         .peer = cx->peer[0] ? cx->peer : NULL};
+        log_line(s, &r, a, (double)(t1.tv_sec - cx->t0.tv_sec) * 1e3 +
+                               (double)(t1.tv_nsec - cx->t0.tv_nsec) / 1e6);
+    }
+    if (a->action == WXM_DROP) {
+        wxm_answer_clear(a);
         return MHD_NO; /* libmicrohttpd closes the connection unanswered */
     }
     static char empty[1];
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        a.body_len, a.body ? a.body : empty, MHD_RESPMEM_MUST_COPY);
+        a->body_len, a->body ? a->body : empty, MHD_RESPMEM_MUST_COPY);
     if (!resp) {
-        wxm_answer_clear(&a);
+        wxm_answer_clear(a);
         return MHD_NO;
     }
-    for (size_t i = 0; i < a.nheaders; i++)
-        MHD_add_response_header(resp, a.headers[i].name, a.headers[i].value);
-    enum MHD_Result r = MHD_queue_response(c, (unsigned)a.status, resp);
+    for (size_t i = 0; i < a->nheaders; i++)
+        MHD_add_response_header(resp, a->headers[i].name, a->headers[i].value);
+    enum MHD_Result r = MHD_queue_response(c, (unsigned)a->status, resp);
     MHD_destroy_response(resp);
-    wxm_answer_clear(&a);
+    wxm_answer_clear(a);
     return r;
 }
 
@@ -235,8 +343,8 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     struct sockaddr_storage ss;
     socklen_t sslen;
     const char *host = opts && opts->host ? opts->host : "127.0.0.1";
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ITC | MHD_USE_POLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     wxm_server *s;
 
     if (!m || !out)
@@ -296,6 +404,7 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 1 ? cores : 1),
         tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
         MHD_OPTION_HTTPS_MEM_KEY, key,
         MHD_OPTION_END);
@@ -313,6 +422,14 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
                         "cannot listen on %s:%u (port in use, or address not on this machine?)",
                         host, opts ? opts->port : 0);
     }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
+        MHD_stop_daemon(s->daemon);
+        free(s);
+        return WXP_ERR_NOMEM;
+    }
+    s->timer_started = true;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
     *out = s;
@@ -333,10 +450,19 @@ void wxm_server_stop(wxm_server *s)
 {
     if (!s)
         return;
-    /* Stop accepting, wake sleepers, then let in-flight requests finish. */
+    /* Stop accepting, answer every parked request now, then let in-flight
+     * requests finish. */
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     wxm_mock_stop(s->mock);
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    if (s->timer_started)
+        pthread_join(s->timer, NULL);
     MHD_stop_daemon(s->daemon);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     free(s);
