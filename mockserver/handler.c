@@ -3,13 +3,11 @@
  * (or corrupts it as the step says) and writes the journal entry. */
 #include "internal.h"
 
-#include <errno.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DEFAULT_DELAY_MS 3000
 #define UNKNOWN_PUBKEY_ID "PUB_KEY_ID_01000000000000000000000000000000"
@@ -38,8 +36,6 @@ wxp_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
     m->orders = wxm_store_new();
     m->nonces = wxm_nonces_new(cfg->nonce_entries);
     m->journal = wxm_journal_new(cfg->journal_entries);
-    pthread_mutex_init(&m->stop_lock, NULL);
-    pthread_cond_init(&m->stop_cond, NULL);
     if (!m->orders || !m->nonces || !m->journal) {
         wxm_mock_free(m);
         return WXP_ERR_NOMEM;
@@ -56,42 +52,12 @@ void wxm_mock_free(wxm_mock *m)
     wxm_nonces_free(m->nonces);
     wxm_journal_free(m->journal);
     wxm_config_free(m->cfg);
-    pthread_mutex_destroy(&m->stop_lock);
-    pthread_cond_destroy(&m->stop_cond);
     free(m);
 }
 
 wxp_err wxm_mock_set_journal_file(wxm_mock *m, const char *path, wxp_diag *diag)
 {
     return wxm_journal_set_file(m->journal, path, diag);
-}
-
-void wxm_mock_stop(wxm_mock *m)
-{
-    pthread_mutex_lock(&m->stop_lock);
-    m->stopping = true;
-    pthread_cond_broadcast(&m->stop_cond);
-    pthread_mutex_unlock(&m->stop_lock);
-}
-
-int wxm_mock_wait(wxm_mock *m, int64_t ms)
-{
-    struct timespec until;
-    int stopped;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&m->stop_lock);
-    while (!m->stopping &&
-           pthread_cond_timedwait(&m->stop_cond, &m->stop_lock, &until) != ETIMEDOUT)
-        ;
-    stopped = m->stopping;
-    pthread_mutex_unlock(&m->stop_lock);
-    return stopped;
 }
 
 /* ------------------------------------------------------------ answers */

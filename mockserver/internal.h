@@ -158,9 +158,6 @@ struct wxm_mock {
     wxm_store *orders;
     wxm_nonces *nonces;
     wxm_journal *journal;
-    pthread_mutex_t stop_lock;
-    pthread_cond_t stop_cond;
-    bool stopping;
     uint64_t request_seq; /* atomic: Request-ID */
 };
 

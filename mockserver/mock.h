@@ -56,13 +56,6 @@ void wxm_mock_free(wxm_mock *m);
 WXP_MUST_CHECK wxp_err wxm_mock_set_journal_file(wxm_mock *m, const char *path,
                                                  wxp_diag *diag);
 
-/* Wakes every request that is sleeping in a delay or hang fault and makes
- * later ones return at once: called on shutdown. */
-void wxm_mock_stop(wxm_mock *m);
-
-/* Sleeps up to ms milliseconds; returns early (non-zero) once stopped. */
-int wxm_mock_wait(wxm_mock *m, int64_t ms);
-
 typedef struct wxm_header {
     wxp_span name;
     wxp_span value;
@@ -99,7 +92,7 @@ typedef struct wxm_answer {
     size_t body_len;
     char code[32];   /* WeChat Pay error code of an error answer, for logs */
     wxm_action action;
-    int64_t wait_ms; /* sleep this long (wxm_mock_wait) before acting */
+    int64_t wait_ms; /* act only after this long (the listener parks the connection) */
     /* Internal: a state change to apply after the wait (wxm_answer_commit). */
     struct wxm_deferred *deferred;
 } wxm_answer;
@@ -132,7 +125,7 @@ WXP_MUST_CHECK wxp_err wxm_server_start(wxm_mock *m,
 uint16_t wxm_server_port(const wxm_server *s);
 /* 1 when the listener serves HTTPS. */
 int wxm_server_is_tls(const wxm_server *s);
-/* Stops accepting, wakes sleeping faults, waits for in-flight requests. */
+/* Stops accepting, answers parked requests at once, waits for in-flight ones. */
 void wxm_server_stop(wxm_server *s);
 
 #ifdef __cplusplus

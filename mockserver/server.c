@@ -453,7 +453,6 @@ void wxm_server_stop(wxm_server *s)
     /* Stop accepting, answer every parked request now, then let in-flight
      * requests finish. */
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    wxm_mock_stop(s->mock);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_signal(&s->cond);
