@@ -14,8 +14,7 @@
 
 /* Whole file under fixtures/ (NUL-terminated, *len excludes the NUL). */
 char *tu_fixture(const char *rel, size_t *len);
-/* Absolute path of a fixture (static buffer per call site is not needed:
- * returns malloc'd). */
+/* Absolute path of a fixture, malloc'd (free it). */
 char *tu_fixture_path(const char *rel);
 
 /* Keys from fixtures/keys/. */
