@@ -10,12 +10,7 @@ bin=$1
 src=$2
 conform=$bin/wxpay-conform
 shell_client=$src/tests/conform/shell_client.sh
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 # The names of the failed cases, from the table, sorted.
 failed_cases() { awk '$2 == "FAIL" && NF > 4 {print $1}' "$1" | sort | tr '\n' ' '; }
 
@@ -60,5 +55,4 @@ check "... each saying it reported success on an untrusted answer" '[ "$(grep -c
 "$conform" --case closed_order_is_not_retried --case-timeout 5 -- sleep 30 > "$tmp/sl.out" 2>&1; rc=$?
 check "a client that hangs is stopped after --case-timeout" '[ $rc -eq 1 ] && grep -q "did not finish within 5 s" "$tmp/sl.out"'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

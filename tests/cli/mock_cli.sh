@@ -7,14 +7,7 @@
 set -u
 bin=$1/wxpay-mock
 fx=$2
-tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 # --- options --------------------------------------------------------------
 out=$("$bin" --help); rc=$?
@@ -93,5 +86,4 @@ kill -TERM "$pid"; wait "$pid"; pid=""
 check "--log-format json logs a JSON line per request" \
   'grep -q "^{\"peer\":\"127.0.0.1:[0-9]*\",\"method\":\"GET\",.*\"status\":401,\"code\":\"SIGN_ERROR\"" "$tmp/stderr.json"'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

@@ -8,14 +8,7 @@ set -u
 bin=$1
 fx=$2
 k=$fx/keys
-tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 rev() { "$bin/wxpay-reverse" "$@"; }
 
 out=$(rev --help); rc=$?
@@ -113,5 +106,4 @@ v=$(openssl dgst -sha256 -verify "$tmp/pub" -signature "$tmp/sig" "$tmp/msg" 2>&
 check "--dry-run Authorization signature verifies with openssl" '[ "$v" = "Verified OK" ]'
 check "--dry-run signature equals the openssl-made vector" '[ "$sig" = "$(cat "$fx/vectors/post_reverse.sig")" ]'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

@@ -39,12 +39,10 @@ static wxpay_client *new_client(const char *base)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    wxm_server_options o = {.host = "127.0.0.1"};
     f->mock = mt_mock(1);
-    assert_int_equal(wxm_server_start(f->mock, &o, &f->server, NULL), WXP_OK);
-    assert_int_equal(wxm_server_start(f->mock, &o, &f->backup, NULL), WXP_OK);
-    snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", wxm_server_port(f->server));
-    snprintf(f->backup_url, sizeof(f->backup_url), "http://127.0.0.1:%u", wxm_server_port(f->backup));
+    snprintf(f->base, sizeof(f->base), "http://127.0.0.1:%u", mt_listen(f->mock, 0, &f->server));
+    snprintf(f->backup_url, sizeof(f->backup_url), "http://127.0.0.1:%u",
+             mt_listen(f->mock, 0, &f->backup));
     f->client = new_client(f->base);
     *state = f;
     return 0;
@@ -395,12 +393,10 @@ static void certificate_mode_verifies_with_the_platform_certificate(void **state
     wxm_config *cfg = NULL;
     wxm_mock *m = NULL;
     wxm_server *s = NULL;
-    wxm_server_options o = {.host = "127.0.0.1"};
     char base[64];
     assert_int_equal(wxm_config_parse(json, strlen(json), dir, &cfg, NULL), WXP_OK);
     assert_int_equal(wxm_mock_new(cfg, &m), WXP_OK);
-    assert_int_equal(wxm_server_start(m, &o, &s, NULL), WXP_OK);
-    snprintf(base, sizeof(base), "http://127.0.0.1:%u", wxm_server_port(s));
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", mt_listen(m, 0, &s));
     wxpay_client *c = wxpay_client_new();
     char *key = tu_fixture_path(TU_KEYS "merchant_key.pem");
     char *pc = tu_fixture_path(TU_KEYS "wechatpay_cert.pem");
@@ -429,16 +425,11 @@ static void certificate_mode_verifies_with_the_platform_certificate(void **state
 static void https_checks_the_server_certificate(void **state)
 {
     fixture *f = *state;
-    char *cert = tu_fixture_path("tls/server_cert.pem"), *key = tu_fixture_path("tls/server_key.pem");
     char *ca = tu_fixture_path("tls/ca_cert.pem");
-    wxm_server_options o = {.host = "127.0.0.1", .tls_cert_file = cert, .tls_key_file = key};
     wxm_server *s = NULL;
-    wxp_diag d = {"", ""};
     char base[128], pin[128];
-    if (wxm_server_start(f->mock, &o, &s, &d) != WXP_OK)
-        fail_msg("TLS listener: %s", d.text);
+    unsigned port = mt_listen(f->mock, 1, &s);
     assert_true(wxm_server_is_tls(s));
-    unsigned port = wxm_server_port(s);
     wxpay_result *r = NULL;
 
     snprintf(base, sizeof(base), "https://localhost:%u", port);
@@ -479,8 +470,6 @@ static void https_checks_the_server_certificate(void **state)
     wxpay_client_free(c);
 
     wxm_server_stop(s);
-    free(cert);
-    free(key);
     free(ca);
 }
 

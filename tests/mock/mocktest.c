@@ -20,6 +20,21 @@ wxm_mock *mt_mock(int zero_config)
     return m;
 }
 
+unsigned mt_listen(wxm_mock *m, int tls, wxm_server **out)
+{
+    char *cert = tls ? tu_fixture_path("tls/server_cert.pem") : NULL;
+    char *key = tls ? tu_fixture_path("tls/server_key.pem") : NULL;
+    wxm_server_options o = {.host = "127.0.0.1", .tls_cert_file = cert, .tls_key_file = key};
+    wxp_diag d = {"", ""};
+    if (wxm_server_start(m, &o, out, &d) != WXP_OK)
+        fail_msg("listener: %s", d.text);
+    free(cert);
+    free(key);
+    unsigned port = wxm_server_port(*out);
+    assert_true(port > 0);
+    return port;
+}
+
 void mt_header(mt_req *r, const char *name, const char *value)
 {
     size_t i;

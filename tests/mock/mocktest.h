@@ -13,6 +13,10 @@
 /* The mock with fixtures/mock.json; zero_config as given. */
 wxm_mock *mt_mock(int zero_config);
 
+/* Starts a listener for m on a loopback port the OS picks (HTTP, or HTTPS
+ * with the fixtures/tls pair when tls); returns its port. */
+unsigned mt_listen(wxm_mock *m, int tls, wxm_server **out);
+
 /* A request under construction; storage lives inside. */
 typedef struct mt_req {
     char method[16];

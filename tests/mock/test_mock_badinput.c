@@ -25,10 +25,8 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
-    wxm_server_options o = {.host = "127.0.0.1"};
     f->mock = mt_mock(1);
-    assert_int_equal(wxm_server_start(f->mock, &o, &f->server, NULL), WXP_OK);
-    f->port = wxm_server_port(f->server);
+    f->port = mt_listen(f->mock, 0, &f->server);
     *state = f;
     return 0;
 }
