@@ -30,6 +30,7 @@ static void usage(FILE *to)
             "  --quiet              no per-request log\n"
             "  --strict-orders      unknown orders answer ORDER_NOT_EXIST (turns the\n"
             "                       zero-config catalogue off)\n"
+            "  --threads N          answering threads (default: one per core, at most 64)\n"
             "  --no-sign            answers are not signed (benchmarks only)\n"
             "  -h, --help           this text\n"
             "\n"
@@ -55,7 +56,7 @@ int main(int argc, char **argv)
 {
     const char *config = NULL, *journal = NULL, *host = "127.0.0.1";
     const char *tls_cert = NULL, *tls_key = NULL;
-    long port = 8080;
+    long port = 8080, threads = 0;
     int log_json = 0, quiet = 0, strict = 0, no_sign = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
         bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 ||
                      strcmp(a, "--config") == 0 || strcmp(a, "--journal-file") == 0 ||
                      strcmp(a, "--log-format") == 0 || strcmp(a, "--tls-cert") == 0 ||
-                     strcmp(a, "--tls-key") == 0;
+                     strcmp(a, "--tls-key") == 0 || strcmp(a, "--threads") == 0;
         if (takes && !v)
             return bad_usage("option %s needs a value", a);
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -78,6 +79,12 @@ int main(int argc, char **argv)
             port = strtol(v, &end, 10);
             if (errno || *end || end == v || port < 0 || port > 65535)
                 return bad_usage("--port \"%s\" is not a port number (0-65535)", v);
+        } else if (strcmp(a, "--threads") == 0) {
+            char *end;
+            errno = 0;
+            threads = strtol(v, &end, 10);
+            if (errno || *end || end == v || threads < 1 || threads > 64)
+                return bad_usage("--threads \"%s\" is not a thread count (1-64)", v);
         } else if (strcmp(a, "--config") == 0) {
             config = v;
         } else if (strcmp(a, "--journal-file") == 0) {
@@ -133,7 +140,7 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    wxm_server_options so = {host, (uint16_t)port, !quiet, log_json, tls_cert, tls_key};
+    wxm_server_options so = {host, (uint16_t)port, !quiet, log_json, tls_cert, tls_key, (int)threads};
     wxm_server *srv = NULL;
     if (wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
         fprintf(stderr, "wxpay-mock: %s\n", d.text);

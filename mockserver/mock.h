@@ -117,6 +117,7 @@ typedef struct wxm_server_options {
     int log_json;      /* ... as JSON instead of text */
     const char *tls_cert_file; /* PEM: serve HTTPS when both are set */
     const char *tls_key_file;
+    int threads;       /* answering threads; 0: one per core (at most 64) */
 } wxm_server_options;
 
 WXP_MUST_CHECK wxp_err wxm_server_start(wxm_mock *m,
@@ -125,6 +126,9 @@ WXP_MUST_CHECK wxp_err wxm_server_start(wxm_mock *m,
 uint16_t wxm_server_port(const wxm_server *s);
 /* 1 when the listener serves HTTPS. */
 int wxm_server_is_tls(const wxm_server *s);
+/* Open connections of each answering thread into open[0..max-1]; returns
+ * the number of threads. New connections go to the least busy one. */
+int wxm_server_load(const wxm_server *s, int *open, int max);
 /* Stops accepting, answers parked requests at once, waits for in-flight ones. */
 void wxm_server_stop(wxm_server *s);
 

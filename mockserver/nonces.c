@@ -25,6 +25,16 @@ struct wxm_nonces {
     uint64_t evicted_live;
 };
 
+/* Writes to every page now, so the resident size is flat later. (A plain
+ * memset is not enough: compilers turn malloc + memset(0) into calloc,
+ * whose fresh pages stay untouched until the ring reaches them.) */
+static void touch(void *p, size_t len)
+{
+    volatile unsigned char *b = p;
+    for (size_t i = 0; i < len; i += 4096)
+        b[i] = 0;
+}
+
 wxm_nonces *wxm_nonces_new(size_t cap)
 {
     wxm_nonces *n = calloc(1, sizeof(*n));
@@ -39,9 +49,10 @@ wxm_nonces *wxm_nonces_new(size_t cap)
     n->index = malloc(isize * sizeof(uint32_t));
     if (!n->ring || !n->index)
         goto fail;
-    /* memset, not calloc: touch every page now, so memory is flat later. */
     memset(n->ring, 0, cap * sizeof(slot));
     memset(n->index, 0, isize * sizeof(uint32_t));
+    touch(n->ring, cap * sizeof(slot));
+    touch(n->index, isize * sizeof(uint32_t));
     pthread_mutex_init(&n->lock, NULL);
     return n;
 fail:

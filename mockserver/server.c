@@ -1,18 +1,27 @@
 /* server.c: the libmicrohttpd listener (the only file that touches it).
  *
- * A pool of epoll threads, one per core. A request whose fault asks for a
- * delay or a hang does not sleep in its thread: its connection is suspended
- * and parked with the time it is due, and a timer thread resumes it then
- * (or at shutdown), so no request ever holds up another and connections
- * cost no thread of their own. The raw request target is kept as sent
- * (the URI log callback sees it before libmicrohttpd splits and unescapes
- * it; the unescape callback is a no-op) because signatures cover the exact
- * bytes on the wire. */
+ * One single-threaded epoll daemon per core, and an acceptor thread that
+ * owns the listening socket and hands each new connection to the daemon
+ * with the fewest open connections. (libmicrohttpd's own thread pool lets
+ * whichever worker wakes first accept a burst of up to ten connections:
+ * the 32 keep-alive connections of a load test could all land on one core
+ * and leave the other idle.) A request whose fault asks for a delay or a
+ * hang does not sleep in its thread: its connection is suspended and parked
+ * with the time it is due, and a timer thread resumes it then (or at
+ * shutdown), so no request ever holds up another and connections cost no
+ * thread of their own. The raw request target is kept as sent (the URI log
+ * callback sees it before libmicrohttpd splits and unescapes it; the
+ * unescape callback is a no-op) because signatures cover the exact bytes on
+ * the wire. */
+#define _GNU_SOURCE /* accept4, pipe2 (Linux, like libmicrohttpd's epoll mode) */
 #include "internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,6 +30,9 @@
 
 #include <microhttpd.h>
 
+#define MAX_WORKERS 64
+#define CONNECTION_LIMIT 4000 /* in all */
+
 /* A suspended connection waiting for its answer time. */
 typedef struct parked {
     struct parked *next;
@@ -28,9 +40,21 @@ typedef struct parked {
     int64_t due_ms; /* CLOCK_MONOTONIC */
 } parked;
 
+/* One daemon and its count of open connections: raised by the acceptor
+ * when it hands one over, lowered when libmicrohttpd reports it closed. */
+typedef struct worker {
+    struct MHD_Daemon *daemon;
+    atomic_int open;
+} worker;
+
 struct wxm_server {
     wxm_mock *mock;
-    struct MHD_Daemon *daemon;
+    worker workers[MAX_WORKERS];
+    int nworkers;
+    int listen_fd;
+    int wake[2]; /* a byte in wake[1] stops the acceptor */
+    pthread_t acceptor;
+    bool acceptor_started;
     uint16_t port;
     bool tls;
     wxm_server_options opts;
@@ -337,13 +361,80 @@ static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx,
     return r;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    worker *w = cls;
+    (void)c;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&w->open, 1);
+}
+
+/* Hands every new connection to the least busy daemon. A connection that
+ * libmicrohttpd refuses after taking it (its limit, no memory) is never
+ * reported closed and stays counted: the count is a balancing hint. */
+static void *acceptor_main(void *arg)
+{
+    wxm_server *s = arg;
+    struct pollfd p[2] = {{s->listen_fd, POLLIN, 0}, {s->wake[0], POLLIN, 0}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        for (;;) {
+            struct sockaddr_storage peer;
+            socklen_t len = sizeof(peer);
+            int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                    poll(NULL, 0, 100); /* out of descriptors: let some close first */
+                break;                  /* EAGAIN, or a connection reset while queued */
+            }
+            worker *w = &s->workers[0];
+            for (int i = 1; i < s->nworkers; i++)
+                if (atomic_load(&s->workers[i].open) < atomic_load(&w->open))
+                    w = &s->workers[i];
+            atomic_fetch_add(&w->open, 1);
+            if (MHD_add_connection(w->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES)
+                atomic_fetch_sub(&w->open, 1); /* libmicrohttpd has closed it */
+        }
+    }
+    return NULL;
+}
+
+/* The listening socket, bound and listening, non-blocking. */
+static int listen_on(const struct sockaddr *sa, socklen_t len)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (sa->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    if (bind(fd, sa, len) != 0 || listen(fd, 1024) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void stop_workers(wxm_server *s)
+{
+    for (int i = 0; i < s->nworkers; i++)
+        MHD_stop_daemon(s->workers[i].daemon);
+    s->nworkers = 0;
+}
+
 wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server **out,
                          wxp_diag *diag)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
     const char *host = opts && opts->host ? opts->host : "127.0.0.1";
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     wxm_server *s;
 
@@ -363,12 +454,10 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons(opts ? opts->port : 0);
         sslen = sizeof(*in6);
-        flags |= MHD_USE_IPv6;
     } else {
         return wxp_fail(diag, WXP_ERR_ARG, "host",
                         "--host \"%s\" is not an IPv4 or IPv6 address (or localhost)", host);
     }
-    (void)sslen;
     char *cert = NULL, *key = NULL;
     bool tls = opts && (opts->tls_cert_file || opts->tls_key_file);
     if (tls) {
@@ -395,43 +484,70 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     if (opts)
         s->opts = *opts;
     s->tls = tls;
-    /* The TLS options must come only when TLS is on. */
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 1 ? cores : 1),
-        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-        MHD_OPTION_HTTPS_MEM_KEY, key,
-        MHD_OPTION_END);
+    s->wake[0] = s->wake[1] = -1;
+    s->listen_fd = listen_on((struct sockaddr *)&ss, sslen);
+    if (s->listen_fd < 0) {
+        int err = errno;
+        free(cert);
+        free(key);
+        free(s);
+        return wxp_fail(diag, WXP_ERR_IO, "listen", "cannot listen on %s:%u: %s", host,
+                        opts ? opts->port : 0, strerror(err));
+    }
+    long want_l = opts && opts->threads > 0 ? opts->threads : cores;
+    int want = want_l < 1 ? 1 : want_l > MAX_WORKERS ? MAX_WORKERS : (int)want_l;
+    for (int i = 0; i < want; i++) {
+        worker *w = &s->workers[i];
+        atomic_init(&w->open, 0);
+        /* The TLS options must come only when TLS is on. */
+        w->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+            MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)(CONNECTION_LIMIT / want),
+            tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+            MHD_OPTION_HTTPS_MEM_KEY, key,
+            MHD_OPTION_END);
+        if (!w->daemon)
+            break;
+        s->nworkers++;
+    }
     /* libmicrohttpd has copied what it needs from the PEM buffers. */
     free(cert);
     free(key);
-    if (!s->daemon) {
+    if (s->nworkers < want) {
+        stop_workers(s);
+        close(s->listen_fd);
         free(s);
         if (tls)
             return wxp_fail(diag, WXP_ERR_IO, "listen",
                             "cannot start HTTPS on %s:%u: is %s a PEM certificate and %s its "
-                            "PEM private key, and the port free?",
+                            "PEM private key?",
                             host, opts->port, opts->tls_cert_file, opts->tls_key_file);
-        return wxp_fail(diag, WXP_ERR_IO, "listen",
-                        "cannot listen on %s:%u (port in use, or address not on this machine?)",
-                        host, opts ? opts->port : 0);
+        return wxp_fail(diag, WXP_ERR_IO, "listen", "cannot start the HTTP server on %s:%u", host,
+                        opts ? opts->port : 0);
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
-    if (pthread_create(&s->timer, NULL, timer_main, s) != 0) {
-        MHD_stop_daemon(s->daemon);
-        free(s);
+    if (pipe2(s->wake, O_CLOEXEC) != 0 || pthread_create(&s->timer, NULL, timer_main, s) != 0) {
+        wxm_server_stop(s);
         return WXP_ERR_NOMEM;
     }
     s->timer_started = true;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : 0;
+    if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
+        wxm_server_stop(s);
+        return WXP_ERR_NOMEM;
+    }
+    s->acceptor_started = true;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof(bound);
+    if (getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen) == 0)
+        s->port = ntohs(bound.ss_family == AF_INET6
+                            ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
+                            : ((struct sockaddr_in *)(void *)&bound)->sin_port);
     *out = s;
     return WXP_OK;
 }
@@ -439,6 +555,15 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
 uint16_t wxm_server_port(const wxm_server *s)
 {
     return s ? s->port : 0;
+}
+
+int wxm_server_load(const wxm_server *s, int *open, int max)
+{
+    if (!s)
+        return 0;
+    for (int i = 0; i < s->nworkers && i < max; i++)
+        open[i] = atomic_load(&s->workers[i].open);
+    return s->nworkers;
 }
 
 int wxm_server_is_tls(const wxm_server *s)
@@ -452,17 +577,24 @@ void wxm_server_stop(wxm_server *s)
         return;
     /* Stop accepting, answer every parked request now, then let in-flight
      * requests finish. */
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (s->acceptor_started) {
+        ssize_t w = write(s->wake[1], "x", 1);
+        (void)w;
+        pthread_join(s->acceptor, NULL);
+    }
+    close(s->listen_fd);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
     if (s->timer_started)
         pthread_join(s->timer, NULL);
-    MHD_stop_daemon(s->daemon);
+    stop_workers(s);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (s->wake[0] >= 0) {
+        close(s->wake[0]);
+        close(s->wake[1]);
+    }
     free(s);
 }

@@ -16,6 +16,8 @@ err=$("$bin" --bogus 2>&1); rc=$?
 check "unknown option exits 2 naming it" '[ $rc -eq 2 ] && [[ $err == *"--bogus"* ]]'
 err=$("$bin" --port 70000 2>&1); rc=$?
 check "bad --port exits 2 naming the value" '[ $rc -eq 2 ] && [[ $err == *"70000"* ]]'
+err=$("$bin" --threads 0 2>&1); rc=$?
+check "bad --threads exits 2 naming the value" '[ $rc -eq 2 ] && [[ $err == *"--threads \"0\""* ]]'
 err=$("$bin" --port 2>&1); rc=$?
 check "--port without a value exits 2" '[ $rc -eq 2 ] && [[ $err == *"needs a value"* ]]'
 

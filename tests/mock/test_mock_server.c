@@ -3,8 +3,12 @@
  * in time, dropped connections, concurrency). Label: integration. */
 #include "mocktest.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +290,61 @@ static void stop_wakes_a_request_in_a_long_hang(void **state)
      * timeout would fail this test if it did). */
 }
 
+/* Polls the per-thread counts until they add up to `total` (5 s at most). */
+static int wait_load(const wxm_server *srv, int total, int *open, int max)
+{
+    int n = 0;
+    for (int tries = 0; tries < 500; tries++) {
+        n = wxm_server_load(srv, open, max);
+        int sum = 0;
+        for (int i = 0; i < n; i++)
+            sum += open[i];
+        if (sum == total)
+            break;
+        struct timespec ts = {0, 10 * 1000000L}; /* waiting on the server's threads */
+        nanosleep(&ts, NULL);
+    }
+    return n;
+}
+
+/* libmicrohttpd's own pool lets one thread accept a whole burst of
+ * connections; ours hands each to the thread with the fewest. */
+static void connections_are_spread_evenly_over_the_threads(void **state)
+{
+    (void)state;
+    wxm_mock *m = mt_mock(1);
+    wxm_server *srv = NULL;
+    wxm_server_options o = {.host = "127.0.0.1", .threads = 3};
+    wxp_diag d = {"", ""};
+    assert_int_equal(wxm_server_start(m, &o, &srv, &d), WXP_OK);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(wxm_server_port(srv))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    int fds[9], open[8];
+    for (int i = 0; i < 9; i++) { /* a burst: nothing waits between them */
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+    }
+    assert_int_equal(wait_load(srv, 9, open, 8), 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(open[i], 3);
+    /* one request on each, every one answered */
+    for (int i = 0; i < 9; i++) {
+        const char req[] = "GET /v3/nothing HTTP/1.1\r\nHost: x\r\n\r\n";
+        char buf[4096];
+        assert_int_equal(send(fds[i], req, sizeof(req) - 1, 0), (ssize_t)sizeof(req) - 1);
+        ssize_t k = recv(fds[i], buf, sizeof(buf) - 1, 0);
+        assert_true(k > 12);
+        buf[k] = '\0';
+        assert_non_null(strstr(buf, "HTTP/1.1 4"));
+    }
+    for (int i = 0; i < 9; i++)
+        close(fds[i]);
+    assert_int_equal(wait_load(srv, 0, open, 8), 3);
+    assert_int_equal(open[0] + open[1] + open[2], 0);
+    wxm_server_stop(srv);
+    wxm_mock_free(m);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -299,6 +358,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_reverses_of_one_paid_order_refund_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(admin_api_answers_plain_json_over_http, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_wakes_a_request_in_a_long_hang, setup, teardown),
+        cmocka_unit_test(connections_are_spread_evenly_over_the_threads),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
