@@ -5,8 +5,12 @@
  *           the clock starts; T threads send them over C keep-alive
  *           connections for D seconds (closed loop, one request in flight per
  *           connection) and measure throughput, latency and errors. The
- *           machine's RSA-2048 signing rate with the same key on the same T
- *           threads is measured in the same run, and the ratio printed.
+ *           machine's RSA-2048 signing rate with the same key on as many
+ *           threads as the mock answers with is measured in the same run,
+ *           and the ratio printed. The load threads look at their sockets
+ *           at most once per batch window (--batch-ms, 1 ms here): on a
+ *           small machine every wake-up of theirs preempts a mock thread in
+ *           the middle of a signature.
  *   client  libwxpay reverse round trips per second, sync and async, against
  *           the mock, compared with the RSA signing they cannot avoid.
  *   memory  the mock's resident size after 10,000 and after N requests.
@@ -44,6 +48,8 @@ typedef struct opts {
     int nmodes;
     const char *mode, *url, *json, *mock_bin, *fixtures, *label;
     int threads, conns, seconds;
+    int mock_threads; /* the mock's answering threads: one per core */
+    int batch_us;     /* load threads wake at most this often; -1: per mode */
     long requests;
     int orders; /* distinct out_trade_no values (memory mode) */
 } opts;
@@ -73,6 +79,8 @@ typedef struct mock_proc {
 static int start_mock(const opts *o, const char *flag, mock_proc *m)
 {
     int fds[2];
+    char threads[16];
+    snprintf(threads, sizeof(threads), "%d", o->mock_threads);
     if (pipe(fds) != 0)
         return -1;
     m->pid = fork();
@@ -80,9 +88,11 @@ static int start_mock(const opts *o, const char *flag, mock_proc *m)
         dup2(fds[1], 1);
         close(fds[0]);
         if (flag)
-            execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", flag, (char *)NULL);
+            execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", "--threads", threads, flag,
+                  (char *)NULL);
         else
-            execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", (char *)NULL);
+            execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", "--threads", threads,
+                  (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -240,7 +250,7 @@ typedef struct conn {
 
 typedef struct load_arg {
     const char *host;
-    int port, nconns;
+    int port, nconns, batch_us;
     double until;
     reqs *r;
     double *lat; /* per thread latency samples (ms) */
@@ -277,14 +287,23 @@ static bool next_request(load_arg *a, conn *c)
     return c->req != NULL;
 }
 
-/* Case-insensitive search of a header name in the header block [h, end). */
+/* Case-insensitive search of a header line in the header block [h, end). */
 static char *find_header(char *h, const char *end, const char *name)
 {
     size_t n = strlen(name);
-    for (; h + n <= end; h++)
-        if (strncasecmp(h, name, n) == 0)
-            return h;
+    for (char *line = strstr(h, "\r\n"); line && line + 2 + n <= end; line = strstr(line + 2, "\r\n"))
+        if (strncasecmp(line + 2, name, n) == 0)
+            return line + 2;
     return NULL;
+}
+
+/* Sends what is left of c's request; false when the connection failed. */
+static bool send_some(conn *c)
+{
+    ssize_t w = send(c->fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
+    if (w > 0)
+        c->sent += (size_t)w;
+    return w > 0 || errno == EAGAIN;
 }
 
 /* A complete answer in c->buf? Returns its status, 0 if incomplete. */
@@ -318,7 +337,7 @@ static void *load_thread(void *arg)
     int live = 0;
     for (int i = 0; i < a->nconns; i++) {
         cs[i].fd = dial(a->host, a->port);
-        if (cs[i].fd < 0 || !next_request(a, &cs[i])) {
+        if (cs[i].fd < 0 || !next_request(a, &cs[i]) || !send_some(&cs[i])) {
             if (cs[i].fd >= 0)
                 close(cs[i].fd);
             cs[i].fd = -1;
@@ -333,6 +352,10 @@ static void *load_thread(void *arg)
             ps[i].fd = cs[i].fd;
             ps[i].events = cs[i].fd < 0 ? 0 : (cs[i].sent < cs[i].req_len ? POLLOUT : POLLIN);
         }
+        if (a->batch_us > 0) { /* let answers gather (see the top of the file) */
+            struct timespec ts = {0, (long)a->batch_us * 1000L};
+            nanosleep(&ts, NULL);
+        }
         if (poll(ps, (nfds_t)a->nconns, 100) <= 0)
             continue;
         for (int i = 0; i < a->nconns; i++) {
@@ -340,12 +363,8 @@ static void *load_thread(void *arg)
             if (c->fd < 0 || !ps[i].revents)
                 continue;
             if (c->sent < c->req_len) {
-                ssize_t w = send(c->fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
-                if (w > 0)
-                    c->sent += (size_t)w;
-                else if (errno != EAGAIN) {
+                if (!send_some(c))
                     close(c->fd), c->fd = -1, live--, a->errors_conn++;
-                }
                 continue;
             }
             ssize_t k = recv(c->fd, c->buf + c->got, sizeof(c->buf) - 1 - c->got, 0);
@@ -369,6 +388,8 @@ static void *load_thread(void *arg)
                 a->by_status[st / 100]++;
             if (!next_request(a, c)) {
                 close(c->fd), c->fd = -1, live--;
+            } else if (!send_some(c)) { /* at once: no poll round in between */
+                close(c->fd), c->fd = -1, live--, a->errors_conn++;
             }
         }
     }
@@ -405,6 +426,7 @@ static void run_load(const opts *o, const char *host, int port, reqs *r, load_re
         la[i].port = port;
         la[i].nconns = o->conns / t + (i < o->conns % t);
         la[i].until = t0 + o->seconds;
+        la[i].batch_us = o->batch_us > 0 ? o->batch_us : 0;
         la[i].r = r;
         la[i].cap = r->n;
         la[i].lat = malloc(sizeof(double) * (size_t)r->n);
@@ -526,9 +548,14 @@ static void print_load(const char *name, const load_result *r, double sign_rate,
     }
 }
 
-static int mode_mock(const opts *o, const char *flag, const char *name)
+static int mode_mock(const opts *oin, const char *flag, const char *name)
 {
     mock_proc m = {0};
+    opts oo = *oin, *o = &oo;
+    /* Batching pays where answers take a signature's time; an answer path
+     * without signing (or another server) is driven as fast as it answers. */
+    if (o->batch_us < 0)
+        o->batch_us = flag || !strcmp(o->mode, "url") ? 0 : 1000;
     char host[64] = "127.0.0.1";
     int port;
     if (o->url && !strcmp(o->mode, "url")) {
@@ -541,7 +568,7 @@ static int mode_mock(const opts *o, const char *flag, const char *name)
         port = m.port;
     }
     reqs r;
-    long n = o->requests ? o->requests : 6000L * o->seconds;
+    long n = o->requests ? o->requests : 8000L * o->seconds;
     printf("%s: preparing %ld signed requests...\n", name, n);
     fflush(stdout);
     prepare(o, &r, n, host, port, 0);
@@ -549,12 +576,13 @@ static int mode_mock(const opts *o, const char *flag, const char *name)
     double mock_cpu0 = m.pid ? cpu_seconds(m.pid) : 0, self_cpu0 = cpu_seconds(getpid());
     run_load(o, host, port, &r, &lr);
     double mock_cpu = m.pid ? cpu_seconds(m.pid) - mock_cpu0 : 0, self_cpu = cpu_seconds(getpid()) - self_cpu0;
-    printf("%-22s CPU during the run: mock %.1f s, load generator %.1f s, of %.1f s x %ld cores\n", name,
-           mock_cpu, self_cpu, lr.seconds, sysconf(_SC_NPROCESSORS_ONLN));
+    printf("%-22s CPU during the run: mock %.1f s, load generator %.1f s (batch window %.1f ms), of %.1f s"
+           " x %ld cores\n", name, mock_cpu, self_cpu, o->batch_us / 1000.0, lr.seconds,
+           sysconf(_SC_NPROCESSORS_ONLN));
     long rss = -1, hwm = -1;
     if (m.pid)
         memory_kb(m.pid, &rss, &hwm);
-    double rate = flag || m.pid == 0 ? 0 : rsa_rate(o, o->threads, 3.0);
+    double rate = flag || m.pid == 0 ? 0 : rsa_rate(o, o->mock_threads, 3.0);
     print_load(name, &lr, rate, rss, hwm);
     stop_mock(&m);
     free_reqs(&r);
@@ -661,6 +689,8 @@ static int mode_memory(const opts *o)
         load_result lr;
         opts oo = *o;
         oo.seconds = 3600;
+        if (oo.batch_us < 0)
+            oo.batch_us = 1000;
         run_load(&oo, m.host, m.port, &r, &lr);
         free_reqs(&r);
         done += lr.sent;
@@ -699,8 +729,10 @@ static void usage(void)
            "Options:\n"
            "  --threads N     load threads (default: the number of cores)\n"
            "  --connections N keep-alive connections (default 32)\n"
+           "  --batch-ms MS   load threads wake at most once per MS (default: 1 for the\n"
+           "                  signed mock and memory, 0 for unsigned and url)\n"
            "  --seconds S     per measurement (default 10)\n"
-           "  --requests N    prepared requests (default 6000 x seconds; memory: total)\n"
+           "  --requests N    prepared requests (default 8000 x seconds; memory: total)\n"
            "  --url URL       a running server instead of starting the mock (mode url)\n"
            "  --label NAME    the name of that server in the report (mode url)\n"
            "  --mock PATH     the wxpay-mock binary (default: next to this one)\n"
@@ -711,8 +743,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     static char self_dir[4096];
-    opts o = {.threads = (int)sysconf(_SC_NPROCESSORS_ONLN), .conns = 32, .seconds = 10,
-              .fixtures = WXP_FIXTURES_DIR};
+    int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    opts o = {.threads = cores, .mock_threads = cores > 64 ? 64 : cores, .conns = 32, .seconds = 10,
+              .batch_us = -1, .fixtures = WXP_FIXTURES_DIR};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -741,6 +774,17 @@ int main(int argc, char **argv)
                 fprintf(stderr, "wxpay-bench: --requests \"%s\" must be a positive number\n", v);
                 return 2;
             }
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--batch-ms") && v) {
+            char *end;
+            double ms = strtod(v, &end);
+            if (*end || end == v || !(ms >= 0 && ms <= 100)) {
+                fprintf(stderr, "wxpay-bench: --batch-ms \"%s\" must be 0 to 100\n", v);
+                return 2;
+            }
+            o.batch_us = (int)(ms * 1000);
             i++;
             continue;
         }
