@@ -24,6 +24,9 @@ struct wxp_key {
     EVP_PKEY *pkey;
     int is_private;
     char *serial; /* certificate serial, or NULL */
+    /* SHA256withRSA contexts set up once when the key is loaded; every
+     * signature or verification works on a copy (NULL: set up each time). */
+    EVP_MD_CTX *sign_ready, *verify_ready;
 };
 
 struct wxp_keyring {
@@ -75,6 +78,44 @@ static wxp_err check_rsa(EVP_PKEY *pkey, wxp_diag *diag)
     return WXP_OK;
 }
 
+/* Sets ctx up for SHA256withRSA signing (sign) or verification with pkey. */
+static int setup_ctx(EVP_MD_CTX *ctx, EVP_PKEY *pkey, int sign)
+{
+    return sign ? EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey)
+                : EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey);
+}
+
+/* A context set up once, to be copied; NULL when that fails (each use then
+ * sets one up itself, which is only slower). */
+static EVP_MD_CTX *ready_ctx(EVP_PKEY *pkey, int sign)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && setup_ctx(ctx, pkey, sign) != 1) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    ERR_clear_error();
+    return ctx;
+}
+
+/* A context for one signature or verification. Copying the ready one skips
+ * the algorithm look-ups of a fresh set-up (a shared lock, and allocations,
+ * on every request). The ready context is only read, so threads may share
+ * the key. Returns 1, 0 (no memory) or -1 (OpenSSL refused). */
+static int use_ctx(const wxp_key *key, int sign, EVP_MD_CTX **out)
+{
+    const EVP_MD_CTX *ready = sign ? key->sign_ready : key->verify_ready;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    *out = ctx;
+    if (!ctx)
+        return 0;
+    if ((ready ? EVP_MD_CTX_copy_ex(ctx, ready) : setup_ctx(ctx, key->pkey, sign)) == 1)
+        return 1;
+    EVP_MD_CTX_free(ctx);
+    *out = NULL;
+    return -1;
+}
+
 static wxp_err wrap_key(EVP_PKEY *pkey, int is_private, char *serial,
                         wxp_key **out, wxp_diag *diag)
 {
@@ -95,6 +136,8 @@ static wxp_err wrap_key(EVP_PKEY *pkey, int is_private, char *serial,
     k->pkey = pkey;
     k->is_private = is_private;
     k->serial = serial;
+    k->sign_ready = is_private ? ready_ctx(pkey, 1) : NULL;
+    k->verify_ready = ready_ctx(pkey, 0);
     *out = k;
     return WXP_OK;
 }
@@ -320,6 +363,8 @@ void wxp_key_free(wxp_key *key)
 {
     if (!key)
         return;
+    EVP_MD_CTX_free(key->sign_ready);
+    EVP_MD_CTX_free(key->verify_ready);
     EVP_PKEY_free(key->pkey);
     free(key->serial);
     free(key);
@@ -356,11 +401,10 @@ wxp_err wxp_sign(const wxp_key *key, const void *msg, size_t len, char **sig_b64
         return WXP_ERR_ARG;
     if ((size_t)EVP_PKEY_get_size(key->pkey) > sizeof(sig))
         return WXP_ERR_KEY_SIZE;
-    ctx = EVP_MD_CTX_new();
-    if (!ctx)
+    ok = use_ctx(key, 1, &ctx);
+    if (ok == 0)
         return WXP_ERR_NOMEM;
-    ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
-         EVP_DigestSign(ctx, sig, &siglen, msg, len) == 1;
+    ok = ok == 1 && EVP_DigestSign(ctx, sig, &siglen, msg, len) == 1;
     EVP_MD_CTX_free(ctx);
     if (!ok) {
         ERR_clear_error();
@@ -374,15 +418,25 @@ wxp_err wxp_sign(const wxp_key *key, const void *msg, size_t len, char **sig_b64
     return WXP_OK;
 }
 
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
+/* Standard Base64 alphabet value of each byte; -1: not in the alphabet. */
+static const signed char b64_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /* Hand-written because EVP_DecodeBlock skips whitespace and does not
  * reject non-canonical padding bits; a verifier must be strict. */
@@ -407,7 +461,7 @@ wxp_err wxp_base64_decode(wxp_span in, unsigned char *out, size_t cap,
             unsigned char c = (unsigned char)in.ptr[i + (size_t)j];
             if (c == '=' && last && (size_t)j >= 4 - pad)
                 v[j] = 0;
-            else if ((v[j] = b64_value(c)) < 0)
+            else if ((v[j] = b64_values[c]) < 0)
                 return WXP_ERR_BASE64;
         }
         /* The bits that padding leaves unused must be zero. */
@@ -452,10 +506,9 @@ wxp_err wxp_verify(const wxp_key *key, const void *msg, size_t len,
         return wxp_fail(diag, WXP_ERR_SIGNATURE_LENGTH, "signature",
                         "signature decodes to %zu bytes; an RSA-%d signature has %zu",
                         siglen, EVP_PKEY_get_bits(key->pkey), want);
-    ctx = EVP_MD_CTX_new();
-    if (!ctx)
+    rc = use_ctx(key, 0, &ctx);
+    if (rc == 0)
         return WXP_ERR_NOMEM;
-    rc = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key->pkey);
     if (rc == 1)
         rc = EVP_DigestVerify(ctx, sig, siglen, msg, len);
     EVP_MD_CTX_free(ctx);

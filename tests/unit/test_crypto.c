@@ -294,6 +294,29 @@ static void base64_refuses_anything_not_strict(void **state)
                      WXP_ERR_BASE64); /* does not fit */
 }
 
+/* Every byte value but '=' (padding, above): accepted exactly when it is
+ * in RFC 4648's alphabet, with its place in it as the value. */
+static void base64_knows_every_byte(void **state)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    (void)state;
+    for (int b = 1; b < 256; b++) {
+        if (b == '=')
+            continue;
+        char in[5] = {'A', 'A', 'A', (char)b, '\0'};
+        unsigned char out[3];
+        size_t n = 0;
+        const char *at = strchr(alphabet, b);
+        wxp_err e = wxp_base64_decode(wxp_span_of(in), out, sizeof(out), &n);
+        if (at) {
+            assert_int_equal(e, WXP_OK);
+            assert_int_equal(out[2], (unsigned char)(at - alphabet));
+        } else if (e != WXP_ERR_BASE64) {
+            fail_msg("byte 0x%02x was accepted", b);
+        }
+    }
+}
+
 static void malformed_signatures_get_their_own_errors(void **state)
 {
     wxp_key *key = tu_public_key("wechatpay_pub.pem");
@@ -395,6 +418,7 @@ int main(void)
         cmocka_unit_test(signing_needs_a_private_key),
         cmocka_unit_test(base64_decodes_the_rfc4648_vectors),
         cmocka_unit_test(base64_refuses_anything_not_strict),
+        cmocka_unit_test(base64_knows_every_byte),
         cmocka_unit_test(malformed_signatures_get_their_own_errors),
         cmocka_unit_test(nonce_is_32_alphanumerics_and_fresh_each_time),
         cmocka_unit_test(keyring_holds_both_modes_and_refuses_duplicates),
