@@ -40,10 +40,10 @@ static void add_span(cJSON *obj, const char *name, wxp_span s)
 
 static void passed(wxm_ctx *c, const char *check)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "check", check);
-    cJSON_AddTrueToObject(o, "ok");
-    cJSON_AddItemToArray(c->checks, o);
+    wxm_json_open(c->journal, NULL, '{');
+    wxm_json_cstring(c->journal, "check", check);
+    wxm_json_bool(c->journal, "ok", true);
+    wxm_json_close(c->journal, '}');
 }
 
 /* Fills ctx->fail; `detail` gains "check" (and is owned by ctx). */
@@ -64,12 +64,12 @@ static bool fail(wxm_ctx *c, const char *check, int status, const char *code,
     va_start(ap, fmt);
     vsnprintf(c->fail.message, sizeof(c->fail.message), fmt, ap);
     va_end(ap);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "check", check);
-    cJSON_AddFalseToObject(o, "ok");
-    cJSON_AddStringToObject(o, "code", code);
-    cJSON_AddStringToObject(o, "message", c->fail.message);
-    cJSON_AddItemToArray(c->checks, o);
+    wxm_json_open(c->journal, NULL, '{');
+    wxm_json_cstring(c->journal, "check", check);
+    wxm_json_bool(c->journal, "ok", false);
+    wxm_json_cstring(c->journal, "code", code);
+    wxm_json_cstring(c->journal, "message", c->fail.message);
+    wxm_json_close(c->journal, '}');
     return false;
 }
 

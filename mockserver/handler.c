@@ -321,7 +321,14 @@ static void decide_reverse(wxm_order *o, void *arg)
     d->after = *o;
 }
 
-static void reverse(wxm_ctx *c, wxm_answer *a, cJSON *entry)
+/* The answer's code, in the journal and for the request log. */
+static void note_code(wxm_json *entry, wxm_answer *a, const char *code)
+{
+    wxm_json_cstring(entry, "code", code);
+    snprintf(a->code, sizeof(a->code), "%s", code);
+}
+
+static void reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
 {
     wxm_mock *m = c->m;
     decision d;
@@ -338,7 +345,7 @@ static void reverse(wxm_ctx *c, wxm_answer *a, cJSON *entry)
             m, a, 404,
             error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", det),
             WXM_STEP_OK, c->now);
-        cJSON_AddStringToObject(entry, "code", "ORDER_NOT_EXIST");
+        note_code(entry, a, "ORDER_NOT_EXIST");
         return;
     }
     cJSON *body;
@@ -349,7 +356,7 @@ static void reverse(wxm_ctx *c, wxm_answer *a, cJSON *entry)
         cJSON_AddStringToObject(body, "out_trade_no", c->out_trade_no);
     } else {
         body = error_body(d.code, d.message, NULL);
-        cJSON_AddStringToObject(entry, "code", d.code);
+        note_code(entry, a, d.code);
     }
     wxm_step_action answer_fault = d.step.action;
     api_answer(m, a, d.status, body, answer_fault, c->now);
@@ -369,10 +376,10 @@ static void reverse(wxm_ctx *c, wxm_answer *a, cJSON *entry)
             a->deferred->now = c->now;
         }
     }
-    cJSON_AddStringToObject(entry, "fault", wxm_step_name(d.step.action));
-    cJSON_AddStringToObject(entry, "state_after", wxm_state_name(d.after.state));
+    wxm_json_cstring(entry, "fault", wxm_step_name(d.step.action));
+    wxm_json_cstring(entry, "state_after", wxm_state_name(d.after.state));
     if (d.defer)
-        cJSON_AddStringToObject(entry, "state_change", "after_wait");
+        wxm_json_cstring(entry, "state_change", "after_wait");
 }
 
 static const char *state_desc(wxm_state s)
@@ -394,7 +401,7 @@ static void copy_order(wxm_order *o, void *ctx)
     *(wxm_order *)ctx = *o;
 }
 
-static void query(wxm_ctx *c, wxm_answer *a, cJSON *entry)
+static void query(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
 {
     wxm_mock *m = c->m;
     wxm_order o, init;
@@ -406,7 +413,7 @@ static void query(wxm_ctx *c, wxm_answer *a, cJSON *entry)
             m, a, 404,
             error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", NULL),
             WXM_STEP_OK, c->now);
-        cJSON_AddStringToObject(entry, "code", "ORDER_NOT_EXIST");
+        note_code(entry, a, "ORDER_NOT_EXIST");
         return;
     }
     cJSON *b = cJSON_CreateObject();
@@ -422,7 +429,7 @@ static void query(wxm_ctx *c, wxm_answer *a, cJSON *entry)
     cJSON_AddNumberToObject(amount, "total", (double)o.amount);
     cJSON_AddStringToObject(amount, "currency", "CNY");
     api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
-    cJSON_AddStringToObject(entry, "state_after", wxm_state_name(o.state));
+    wxm_json_cstring(entry, "state_after", wxm_state_name(o.state));
 }
 
 /* -------------------------------------------------------------- admin */
@@ -566,50 +573,43 @@ static bool valid_utf8(wxp_span s)
     return true;
 }
 
-static void add_bytes(cJSON *obj, const char *name, wxp_span s)
+/* Bytes as a string member when they are UTF-8 without NUL, else quoted
+ * (wxp_quote) as "<name>_escaped". */
+static void add_bytes(wxm_json *e, const char *name, wxp_span s)
 {
     if (valid_utf8(s)) {
-        char *copy = malloc(s.len + 1);
-        if (!copy)
-            return;
-        if (s.len)
-            memcpy(copy, s.ptr, s.len);
-        copy[s.len] = '\0';
-        cJSON_AddStringToObject(obj, name, copy);
-        free(copy);
-    } else {
-        char *q = malloc(s.len * 4 + 8);
-        if (!q)
-            return;
-        wxp_quote(q, s.len * 4 + 8, s, s.len);
-        char key[64];
-        snprintf(key, sizeof(key), "%s_escaped", name);
-        cJSON_AddStringToObject(obj, key, q);
-        free(q);
+        wxm_json_string(e, name, s.ptr ? s.ptr : "", s.len);
+        return;
     }
+    char *q = malloc(s.len * 4 + 8);
+    if (!q)
+        return;
+    wxp_quote(q, s.len * 4 + 8, s, s.len);
+    char key[64];
+    snprintf(key, sizeof(key), "%s_escaped", name);
+    wxm_json_cstring(e, key, q);
+    free(q);
 }
 
-static cJSON *journal_entry(const wxm_request *r, int64_t now)
+/* The entry's start: what was asked (the checks and the answer follow). */
+static void journal_entry(wxm_json *e, const wxm_request *r, int64_t now)
 {
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddNumberToObject(e, "time", (double)now);
+    wxm_json_open(e, NULL, '{');
+    wxm_json_int(e, "time", now);
     if (r->peer)
-        cJSON_AddStringToObject(e, "peer", r->peer);
+        wxm_json_cstring(e, "peer", r->peer);
     add_bytes(e, "method", r->method);
     add_bytes(e, "target", r->target);
-    cJSON *hs = cJSON_AddArrayToObject(e, "headers");
+    wxm_json_open(e, "headers", '[');
     for (size_t i = 0; i < r->nheaders && i < 64; i++) {
-        cJSON *pair = cJSON_CreateObject();
-        add_bytes(pair, "name", r->headers[i].name);
-        add_bytes(pair, "value", r->headers[i].value);
-        cJSON_AddItemToArray(hs, pair);
+        wxm_json_open(e, NULL, '{');
+        add_bytes(e, "name", r->headers[i].name);
+        add_bytes(e, "value", r->headers[i].value);
+        wxm_json_close(e, '}');
     }
-    if (r->body.len > 4096)
-        add_bytes(e, "body", (wxp_span){r->body.ptr, 4096});
-    else
-        add_bytes(e, "body", r->body);
-    cJSON_AddNumberToObject(e, "body_length", (double)r->body.len);
-    return e;
+    wxm_json_close(e, ']');
+    add_bytes(e, "body", (wxp_span){r->body.ptr, r->body.len > 4096 ? 4096 : r->body.len});
+    wxm_json_int(e, "body_length", (long long)r->body.len);
 }
 
 /* ------------------------------------------------------------- handle */
@@ -621,20 +621,24 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
         admin(m, r, now, a);
         return;
     }
-    cJSON *entry = journal_entry(r, now);
+    wxm_json e = {0}, *entry = &e;
+    journal_entry(entry, r, now);
     wxm_ctx c;
     memset(&c, 0, sizeof(c));
     c.m = m;
     c.req = r;
     c.now = now;
-    c.checks = cJSON_AddArrayToObject(entry, "checks");
+    wxm_json_open(entry, "checks", '[');
+    c.journal = entry;
     bool ok = wxm_check_request(&c);
-    if (c.out_trade_no[0] && strlen(c.out_trade_no) == c.out_trade_no_len) /* no NUL inside */
-        cJSON_AddStringToObject(entry, "out_trade_no", c.out_trade_no);
+    wxm_json_close(entry, ']');
+    bool has_otn = c.out_trade_no[0] && strlen(c.out_trade_no) == c.out_trade_no_len; /* no NUL */
+    if (has_otn)
+        wxm_json_cstring(entry, "out_trade_no", c.out_trade_no);
     if (!ok) {
         api_answer(m, a, c.fail.status, error_body(c.fail.code, c.fail.message, c.fail.detail),
                    WXM_STEP_OK, now);
-        cJSON_AddStringToObject(entry, "code", c.fail.code);
+        note_code(entry, a, c.fail.code);
         if (c.fail.status == 405)
             set_header(a, "Allow",
                        c.route == WXM_ROUTE_QUERY && c.fail.check[0] == 'm' &&
@@ -642,25 +646,22 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
                            ? "GET"
                            : "GET, POST");
     } else {
-        cJSON_AddStringToObject(entry, "endpoint",
-                                c.route == WXM_ROUTE_REVERSE ? "reverse" : "query");
+        wxm_json_cstring(entry, "endpoint", c.route == WXM_ROUTE_REVERSE ? "reverse" : "query");
         if (c.route == WXM_ROUTE_REVERSE)
             reverse(&c, a, entry);
         else
             query(&c, a, entry);
     }
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(entry, "code");
-    if (cJSON_IsString(code))
-        snprintf(a->code, sizeof(a->code), "%s", code->valuestring);
-    cJSON_AddNumberToObject(entry, "status", a->status);
+    wxm_json_int(entry, "status", a->status);
     for (size_t i = 0; i < a->nheaders; i++)
         if (strcmp(a->headers[i].name, "Request-ID") == 0)
-            cJSON_AddStringToObject(entry, "request_id", a->headers[i].value);
+            wxm_json_cstring(entry, "request_id", a->headers[i].value);
     if (a->action == WXM_DROP)
-        cJSON_AddStringToObject(entry, "answer", "dropped");
+        wxm_json_cstring(entry, "answer", "dropped");
     else if (a->wait_ms)
-        cJSON_AddNumberToObject(entry, "wait_ms", (double)a->wait_ms);
-    wxm_journal_add(m->journal, entry);
+        wxm_json_int(entry, "wait_ms", a->wait_ms);
+    wxm_json_close(entry, '}');
+    wxm_journal_add(m->journal, entry, has_otn ? c.out_trade_no : NULL);
 #if defined(__GLIBC__)
     /* Freed journal entries and per-connection buffers stay in glibc's
      * per-thread arenas; hand them back now and then so the resident size

@@ -140,11 +140,30 @@ bool wxm_nonces_add(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now,
 
 /* ------------------------------------------------------------ journal */
 
+/* A JSON text written front to back, for journal entries: one buffer
+ * instead of a tree of small allocations on every request. Members (key
+ * given) and array elements (key NULL) get their commas from what came
+ * before; strings are escaped the way cJSON prints them. */
+typedef struct wxm_json {
+    char *p;
+    size_t len, cap;
+    bool failed; /* out of memory: the text is incomplete */
+} wxm_json;
+
+void wxm_json_open(wxm_json *j, const char *key, char bracket); /* '{' or '[' */
+void wxm_json_close(wxm_json *j, char bracket);                  /* '}' or ']' */
+void wxm_json_string(wxm_json *j, const char *key, const char *s, size_t n);
+void wxm_json_cstring(wxm_json *j, const char *key, const char *s);
+void wxm_json_int(wxm_json *j, const char *key, long long v);
+void wxm_json_bool(wxm_json *j, const char *key, bool v);
+
 typedef struct wxm_journal wxm_journal;
 wxm_journal *wxm_journal_new(size_t cap);
 void wxm_journal_free(wxm_journal *j);
-/* Takes ownership of entry; assigns "seq". Writes the line to the file. */
-void wxm_journal_add(wxm_journal *j, cJSON *entry);
+/* Adds the entry `text` (a JSON object, taken over and freed) for order
+ * out_trade_no (NULL: none); assigns "seq" and writes the line to the file.
+ * A failed text is dropped. */
+void wxm_journal_add(wxm_journal *j, wxm_json *text, const char *out_trade_no);
 /* {"entries":[...],"dropped":N,"cap":C}, optionally only one order. */
 char *wxm_journal_dump(wxm_journal *j, const char *out_trade_no);
 void wxm_journal_clear(wxm_journal *j);
@@ -206,7 +225,7 @@ typedef struct wxm_ctx {
     char appid[WXP_ID_MAX + 1]; /* POST only */
     wxp_auth auth;
     const wxm_merchant *merchant;
-    cJSON *checks;   /* journal: [{"check":..,"ok":..}, ...] */
+    wxm_json *journal; /* the entry's open "checks" array */
     wxm_verdict fail; /* filled by the first failing check */
 } wxm_ctx;
 

@@ -1,8 +1,9 @@
 /* journal.c: every request the mock saw, with each check's verdict and the
  * answer, in a ring of bounded size; optionally also appended to a file as
  * JSON lines, flushed per entry so a crash or kill loses nothing. Entries
- * are kept as compact JSON text (a tenth of the memory of a cJSON tree),
- * with the order number beside them for filtering. */
+ * are written as compact JSON text by a small writer (no tree of small
+ * allocations per request) and kept as text, with the order number beside
+ * them for filtering. */
 #include "internal.h"
 
 #include <errno.h>
@@ -41,7 +42,7 @@ wxm_journal *wxm_journal_new(size_t cap)
 static void clear_ring(wxm_journal *j)
 {
     for (size_t i = 0; i < j->count; i++)
-        cJSON_free(j->ring[(j->start + i) % j->cap].json);
+        free(j->ring[(j->start + i) % j->cap].json);
     j->start = j->count = 0;
 }
 
@@ -81,40 +82,137 @@ wxp_err wxm_journal_set_file(wxm_journal *j, const char *path, wxp_diag *diag)
     return WXP_OK;
 }
 
-void wxm_journal_add(wxm_journal *j, cJSON *e)
+/* ------------------------------------------------------ JSON writer */
+
+static void put(wxm_json *j, const char *s, size_t n)
 {
-    if (!e)
+    if (j->failed || n == 0)
         return;
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(e, "out_trade_no");
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = j->cap ? j->cap : 1024;
+        while (cap < j->len + n + 1)
+            cap *= 2;
+        char *p = realloc(j->p, cap);
+        if (!p) {
+            j->failed = true;
+            return;
+        }
+        j->p = p;
+        j->cap = cap;
+    }
+    memcpy(j->p + j->len, s, n);
+    j->len += n;
+    j->p[j->len] = '\0';
+}
+
+/* s as a JSON string, escaped. */
+static void put_string(wxm_json *j, const char *s, size_t n)
+{
+    put(j, "\"", 1);
+    size_t run = 0; /* bytes that need no escape, copied in one go */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c > 31 && c != '"' && c != '\\')
+            continue;
+        put(j, s + run, i - run);
+        char esc[8];
+        switch (c) {
+        case '"': put(j, "\\\"", 2); break;
+        case '\\': put(j, "\\\\", 2); break;
+        case '\b': put(j, "\\b", 2); break;
+        case '\f': put(j, "\\f", 2); break;
+        case '\n': put(j, "\\n", 2); break;
+        case '\r': put(j, "\\r", 2); break;
+        case '\t': put(j, "\\t", 2); break;
+        default:
+            snprintf(esc, sizeof(esc), "\\u%04x", c);
+            put(j, esc, 6);
+        }
+        run = i + 1;
+    }
+    put(j, s + run, n - run);
+    put(j, "\"", 1);
+}
+
+/* The comma (unless first in its object or array), then "key": if any. */
+static void member(wxm_json *j, const char *key)
+{
+    if (j->len && !j->failed && j->p[j->len - 1] != '{' && j->p[j->len - 1] != '[')
+        put(j, ",", 1);
+    if (key) {
+        put_string(j, key, strlen(key));
+        put(j, ":", 1);
+    }
+}
+
+void wxm_json_open(wxm_json *j, const char *key, char bracket)
+{
+    member(j, key);
+    put(j, &bracket, 1);
+}
+
+void wxm_json_close(wxm_json *j, char bracket)
+{
+    put(j, &bracket, 1);
+}
+
+void wxm_json_string(wxm_json *j, const char *key, const char *s, size_t n)
+{
+    member(j, key);
+    put_string(j, s, n);
+}
+
+void wxm_json_cstring(wxm_json *j, const char *key, const char *s)
+{
+    wxm_json_string(j, key, s, strlen(s));
+}
+
+void wxm_json_int(wxm_json *j, const char *key, long long v)
+{
+    char num[24];
+    member(j, key);
+    put(j, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
+}
+
+void wxm_json_bool(wxm_json *j, const char *key, bool v)
+{
+    member(j, key);
+    put(j, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* ------------------------------------------------------------ entries */
+
+void wxm_journal_add(wxm_journal *j, wxm_json *text, const char *otn)
+{
     entry n = {NULL, ""};
-    if (cJSON_IsString(o))
-        snprintf(n.out_trade_no, sizeof(n.out_trade_no), "%s", o->valuestring);
-    /* Printing, the costly part, happens outside the lock; the sequence
-     * number goes in front under it, so entries stay in seq order. */
-    char *body = cJSON_PrintUnformatted(e);
-    cJSON_Delete(e);
-    size_t blen = body ? strlen(body) : 0;
-    if (!body || blen < 2 || !(n.json = cJSON_malloc(blen + 32))) {
-        cJSON_free(body);
+    if (otn)
+        snprintf(n.out_trade_no, sizeof(n.out_trade_no), "%s", otn);
+    /* The sequence number goes in front under the lock, so entries stay in
+     * seq order; the text itself was written outside it. */
+    size_t blen = text->len;
+    if (text->failed || blen < 2 || text->p[0] != '{' || !(n.json = malloc(blen + 32))) {
+        free(text->p);
+        *text = (wxm_json){0};
         return;
     }
     pthread_mutex_lock(&j->lock);
     int k = snprintf(n.json, 32, "{\"seq\":%llu%s", (unsigned long long)++j->seq, blen > 2 ? "," : "");
-    memcpy(n.json + k, body + 1, blen); /* body without its '{', with its NUL */
+    memcpy(n.json + k, text->p + 1, blen); /* without its '{', with its NUL */
     if (j->file) {
         fputs(n.json, j->file);
         fputc('\n', j->file);
         fflush(j->file);
     }
     if (j->count == j->cap) {
-        cJSON_free(j->ring[j->start].json);
+        free(j->ring[j->start].json);
         j->start = (j->start + 1) % j->cap;
         j->count--;
         j->dropped++;
     }
     j->ring[(j->start + j->count++) % j->cap] = n;
     pthread_mutex_unlock(&j->lock);
-    cJSON_free(body);
+    free(text->p);
+    *text = (wxm_json){0};
 }
 
 uint64_t wxm_journal_total(wxm_journal *j)

@@ -422,14 +422,70 @@ static void journal_records_every_api_request_with_its_verdicts(void **state)
     wxm_answer_clear(&a);
 }
 
+/* The journal's writer prints what cJSON prints for the same values, byte
+ * for byte: every control byte, quote, backslash, UTF-8, nesting, numbers. */
+static void journal_writer_matches_cjson(void **state)
+{
+    (void)state;
+    char all[160];
+    size_t n = 0;
+    for (int b = 1; b < 128; b++)
+        all[n++] = (char)b;
+    memcpy(all + n, "\xe6\x92\xa4\xe9\x94\x80", 6); /* 撤销 */
+    n += 6;
+    all[n] = '\0';
+
+    wxm_json w = {0};
+    wxm_json_open(&w, NULL, '{');
+    wxm_json_string(&w, "all", all, n);
+    wxm_json_int(&w, "time", 1795849000);
+    wxm_json_int(&w, "neg", -42);
+    wxm_json_open(&w, "list", '[');
+    wxm_json_open(&w, NULL, '{');
+    wxm_json_cstring(&w, "check", "a\"b");
+    wxm_json_bool(&w, "ok", true);
+    wxm_json_close(&w, '}');
+    wxm_json_open(&w, NULL, '{');
+    wxm_json_bool(&w, "ok", false);
+    wxm_json_close(&w, '}');
+    wxm_json_cstring(&w, NULL, "");
+    wxm_json_close(&w, ']');
+    wxm_json_open(&w, "empty", '{');
+    wxm_json_close(&w, '}');
+    wxm_json_close(&w, '}');
+    assert_false(w.failed);
+
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "all", all);
+    cJSON_AddNumberToObject(t, "time", 1795849000);
+    cJSON_AddNumberToObject(t, "neg", -42);
+    cJSON *list = cJSON_AddArrayToObject(t, "list");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "check", "a\"b");
+    cJSON_AddTrueToObject(o, "ok");
+    cJSON_AddItemToArray(list, o);
+    o = cJSON_CreateObject();
+    cJSON_AddFalseToObject(o, "ok");
+    cJSON_AddItemToArray(list, o);
+    cJSON_AddItemToArray(list, cJSON_CreateString(""));
+    cJSON_AddObjectToObject(t, "empty");
+    char *want = cJSON_PrintUnformatted(t);
+    assert_string_equal(w.p, want);
+    cJSON_free(want);
+    cJSON_Delete(t);
+    free(w.p);
+}
+
 static void journal_is_bounded_and_counts_what_it_dropped(void **state)
 {
     (void)state;
     wxm_journal *jr = wxm_journal_new(3);
     for (int i = 0; i < 10; i++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "i", i);
-        wxm_journal_add(jr, e);
+        wxm_json e = {0};
+        wxm_json_open(&e, NULL, '{');
+        wxm_json_int(&e, "i", i);
+        wxm_json_close(&e, '}');
+        wxm_journal_add(jr, &e, NULL);
     }
     char *text = wxm_journal_dump(jr, NULL);
     cJSON *j = cJSON_Parse(text);
@@ -653,6 +709,7 @@ int main(void)
         T(refund_record_is_visible_through_the_admin_api),
         T(journal_records_every_api_request_with_its_verdicts),
         T(journal_is_bounded_and_counts_what_it_dropped),
+        T(journal_writer_matches_cjson),
         T(journal_file_gets_one_json_line_per_request),
         T(reset_forgets_orders_nonces_and_journal),
         T(nonce_cache_is_bounded_expires_and_counts_early_evictions),
