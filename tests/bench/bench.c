@@ -601,6 +601,131 @@ static void on_done(void *user, wxpay_result *r)
     wxpay_result_free(r);
 }
 
+/* Microseconds per signature and per verification on one core, the
+ * mock's key and a reverse-sized message (same calls as the mock's). */
+static void crypto_floor(const opts *o, double *sign_us, double *verify_us)
+{
+    char *kp = fixture(o, "keys/wechatpay_key.pem"), *pp = fixture(o, "keys/wechatpay_pub.pem");
+    wxp_key *key = NULL, *pub = NULL;
+    *sign_us = *verify_us = 0;
+    if (wxp_key_private_file(kp, &key, NULL) == WXP_OK && wxp_key_public_file(pp, &pub, NULL) == WXP_OK) {
+        const char msg[] = "1795849000\nabcdefghijklmnopqrstuvwxyz012345\n" BODY "\n";
+        char *sig = NULL;
+        long n = 0;
+        double t0 = now_s();
+        while (now_s() - t0 < 2.0) {
+            free(sig);
+            sig = NULL;
+            n += wxp_sign(key, msg, sizeof(msg) - 1, &sig) == WXP_OK;
+        }
+        *sign_us = (now_s() - t0) / (double)n * 1e6;
+        n = 0;
+        t0 = now_s();
+        while (now_s() - t0 < 1.0)
+            n += wxp_verify(pub, msg, sizeof(msg) - 1, wxp_span_of(sig), NULL) == WXP_OK;
+        *verify_us = (now_s() - t0) / (double)n * 1e6;
+        free(sig);
+    }
+    wxp_key_free(key);
+    wxp_key_free(pub);
+    free(kp);
+    free(pp);
+}
+
+/* A bare loopback TCP exchange between two processes, one at a time, with
+ * a reverse round trip's sizes (request and answer): what moving the bytes
+ * costs before any HTTP, JSON or RSA. Wall and CPU microseconds each. */
+static void transport_floor(size_t req, size_t ans, double *wall_us, double *cpu_us)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t alen = sizeof(a);
+    *wall_us = *cpu_us = 0;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(lfd, 1) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &alen) != 0) {
+        if (lfd >= 0)
+            close(lfd);
+        return;
+    }
+    static char buf[65536];
+    pid_t pid = fork();
+    if (pid == 0) { /* the echo side: read a request, write an answer */
+        int c = accept(lfd, NULL, NULL);
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        for (;;) {
+            size_t got = 0;
+            while (got < req) {
+                ssize_t k = recv(c, buf, req - got, 0);
+                if (k <= 0)
+                    _exit(0);
+                got += (size_t)k;
+            }
+            if (send(c, buf, ans, 0) != (ssize_t)ans)
+                _exit(0);
+        }
+    }
+    close(lfd);
+    int fd = dial("127.0.0.1", ntohs(a.sin_port));
+    if (pid < 0 || fd < 0) {
+        if (pid > 0)
+            kill(pid, SIGTERM), waitpid(pid, NULL, 0);
+        return;
+    }
+    fcntl(fd, F_SETFL, 0); /* blocking, like a sync client */
+    long n = 0;
+    double cpu0 = cpu_seconds(getpid()) + cpu_seconds(pid), t0 = now_s();
+    while (now_s() - t0 < 2.0) {
+        if (send(fd, buf, req, 0) != (ssize_t)req)
+            break;
+        size_t got = 0;
+        while (got < ans) {
+            ssize_t k = recv(fd, buf, ans - got, 0);
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+        }
+        n++;
+    }
+    double wall = now_s() - t0, cpu = cpu_seconds(getpid()) + cpu_seconds(pid) - cpu0;
+    close(fd);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    if (n > 0) {
+        *wall_us = wall / (double)n * 1e6;
+        *cpu_us = cpu / (double)n * 1e6;
+    }
+}
+
+/* Figures of one client run: per round trip, microseconds. */
+typedef struct trip {
+    double rate, wall_us, client_cpu_us, mock_cpu_us;
+    long n, ok;
+} trip;
+
+static void print_trip(const char *name, const char *how, const trip *t, double sign_us, double verify_us)
+{
+    double two = 2 * sign_us, cpu = t->client_cpu_us + t->mock_cpu_us;
+    printf("%-22s %9.0f round trips/s (%s); ok %ld/%ld\n", name, t->rate, how, t->ok, t->n);
+    printf("%-22s CPU per round trip: client %.0f us + mock %.0f us = %.0f us = %.2fx the two signatures"
+           " (%.0f us)\n", "", t->client_cpu_us, t->mock_cpu_us, cpu, cpu / two, two);
+    printf("%-22s   of which: 2 signatures %.0f, 2 verifications %.0f, the rest %.0f"
+           " (client %.0f, mock %.0f: HTTP, JSON, checks, journal, the kernel's TCP)\n", "", two,
+           2 * verify_us, cpu - two - 2 * verify_us, t->client_cpu_us - sign_us - verify_us,
+           t->mock_cpu_us - sign_us - verify_us);
+}
+
+static void add_trip(cJSON *j, const trip *t, double sign_us)
+{
+    cJSON_AddNumberToObject(j, "round_trips_per_second", t->rate);
+    cJSON_AddNumberToObject(j, "client_cpu_us_per_trip", t->client_cpu_us);
+    cJSON_AddNumberToObject(j, "mock_cpu_us_per_trip", t->mock_cpu_us);
+    cJSON_AddNumberToObject(j, "cpu_ratio_to_two_signatures",
+                            (t->client_cpu_us + t->mock_cpu_us) / (2 * sign_us));
+    cJSON_AddNumberToObject(j, "wall_us_per_trip", t->wall_us);
+    cJSON_AddNumberToObject(j, "wall_ratio_to_two_signatures", t->wall_us / (2 * sign_us));
+}
+
 static int mode_client(const opts *o)
 {
     mock_proc m = {0};
@@ -617,32 +742,28 @@ static int mode_client(const opts *o)
     wxpay_set_merchant_cert_file(c, cert);
     wxpay_add_wechatpay_public_key_file(c, pub, "PUB_KEY_ID_01123000010920261128000000000001");
     double secs = o->seconds > 0 ? o->seconds : 5;
-    /* sync: one round trip at a time */
-    long n = 0, ok = 0;
-    double cpu0 = cpu_seconds(getpid()) + cpu_seconds(m.pid);
-    double t0 = now_s();
     char otn[32];
+
+    /* sync: one round trip at a time */
+    trip sy = {0};
+    double cc0 = cpu_seconds(getpid()), mc0 = cpu_seconds(m.pid), t0 = now_s();
     while (now_s() - t0 < secs) {
         wxpay_result *r = NULL;
-        snprintf(otn, sizeof(otn), "sync%08ld", n++);
-        ok += wxpay_reverse(c, otn, APPID, &r) == WXPAY_OK;
+        snprintf(otn, sizeof(otn), "sync%08ld", sy.n++);
+        sy.ok += wxpay_reverse(c, otn, APPID, &r) == WXPAY_OK;
         wxpay_result_free(r);
     }
-    double sync_rate = (double)n / (now_s() - t0);
-    double cpu_per_trip = (cpu_seconds(getpid()) + cpu_seconds(m.pid) - cpu0) / (double)n;
-    /* The RSA cost a round trip cannot avoid: the client's signature and the
-     * mock's, one after the other on one core (verifies are ~1/15 of it). */
-    double one_core = rsa_rate(o, 1, 2.0);
-    double floor_rate = one_core / 2;
-    printf("%-22s %9.0f round trips/s (sync, 1 thread); RSA floor %.0f/s (2 signatures at %.0f sign/s):"
-           " wall time %.2fx, CPU (client + mock) %.2fx the signing it cannot avoid; ok %ld/%ld\n",
-           "client-sync", sync_rate, floor_rate, one_core, floor_rate / sync_rate,
-           cpu_per_trip * floor_rate, ok, n);
+    double wall = now_s() - t0;
+    sy.rate = (double)sy.n / wall;
+    sy.wall_us = wall / (double)sy.n * 1e6;
+    sy.client_cpu_us = (cpu_seconds(getpid()) - cc0) / (double)sy.n * 1e6;
+    sy.mock_cpu_us = (cpu_seconds(m.pid) - mc0) / (double)sy.n * 1e6;
+
     /* async: 32 in flight on one multi */
     cl_arg ca = {0, 0};
-    t0 = now_s();
     long sent = 0;
     wxpay_multi *mu = wxpay_multi_new(c);
+    cc0 = cpu_seconds(getpid()), mc0 = cpu_seconds(m.pid), t0 = now_s();
     while (now_s() - t0 < secs) {
         while (sent - ca.done < 32) {
             snprintf(otn, sizeof(otn), "async%07ld", sent++);
@@ -651,23 +772,40 @@ static int mode_client(const opts *o)
         wxpay_multi_poll(mu, 5);
     }
     wxpay_multi_wait(mu);
-    double async_rate = (double)ca.done / (now_s() - t0);
+    wall = now_s() - t0;
+    trip as = {.n = ca.done, .ok = ca.ok};
+    as.rate = (double)ca.done / wall;
+    as.wall_us = wall / (double)ca.done * 1e6;
+    as.client_cpu_us = (cpu_seconds(getpid()) - cc0) / (double)ca.done * 1e6;
+    as.mock_cpu_us = (cpu_seconds(m.pid) - mc0) / (double)ca.done * 1e6;
     wxpay_multi_free(mu);
-    printf("%-22s %9.0f round trips/s (async, 32 in flight, 1 thread + the mock); ok %d/%d\n", "client-async",
-           async_rate, ca.ok, ca.done);
-    cJSON *j = cJSON_AddObjectToObject(report, "client");
-    cJSON_AddNumberToObject(j, "sync_round_trips_per_second", sync_rate);
-    cJSON_AddNumberToObject(j, "async_round_trips_per_second", async_rate);
-    cJSON_AddNumberToObject(j, "rsa2048_sign_per_second_one_core", one_core);
-    cJSON_AddNumberToObject(j, "wall_time_ratio_to_unavoidable_signing", floor_rate / sync_rate);
-    cJSON_AddNumberToObject(j, "cpu_ratio_to_unavoidable_signing", cpu_per_trip * floor_rate);
     wxpay_client_free(c);
     wxpay_global_cleanup();
     stop_mock(&m);
+
+    /* The same run's floors, measured with nothing else running. */
+    double sign_us, verify_us, tr_wall, tr_cpu;
+    crypto_floor(o, &sign_us, &verify_us);
+    transport_floor(800, 1000, &tr_wall, &tr_cpu);
+    printf("%-22s one core: a signature %.0f us, a verification %.1f us; a bare loopback TCP exchange of"
+           " the same sizes between two processes %.0f us wall, %.0f us CPU\n", "client floors",
+           sign_us, verify_us, tr_wall, tr_cpu);
+    print_trip("client-sync", "1 thread, one at a time", &sy, sign_us, verify_us);
+    printf("%-22s wall time per round trip %.0f us = %.2fx the two signatures\n", "", sy.wall_us,
+           sy.wall_us / (2 * sign_us));
+    print_trip("client-async", "32 in flight, 1 thread + the mock", &as, sign_us, verify_us);
+
+    cJSON *j = cJSON_AddObjectToObject(report, "client");
+    cJSON_AddNumberToObject(j, "sign_us_one_core", sign_us);
+    cJSON_AddNumberToObject(j, "verify_us_one_core", verify_us);
+    cJSON_AddNumberToObject(j, "loopback_exchange_wall_us", tr_wall);
+    cJSON_AddNumberToObject(j, "loopback_exchange_cpu_us", tr_cpu);
+    add_trip(cJSON_AddObjectToObject(j, "sync"), &sy, sign_us);
+    add_trip(cJSON_AddObjectToObject(j, "async"), &as, sign_us);
     free(key);
     free(cert);
     free(pub);
-    return ok == n && ca.ok == ca.done ? 0 : 1;
+    return sy.ok == sy.n && as.ok == as.n ? 0 : 1;
 }
 
 static int mode_memory(const opts *o)

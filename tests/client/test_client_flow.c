@@ -222,6 +222,36 @@ static void drop_is_retried_and_every_drop_is_a_transport_failure(void **state)
     assert_int_equal(mt_order(f->mock, "flow_drop_all").state, WXM_SUCCESS);
 }
 
+/* The codes of the reverse requests for otn in the mock's journal, in
+ * order, as "200,401,...". */
+static void journal_statuses(fixture *f, const char *otn, char *out, size_t cap)
+{
+    char *text = wxm_journal_dump(f->mock->journal, otn);
+    cJSON *j = cJSON_Parse(text), *e;
+    out[0] = '\0';
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "entries"))
+        snprintf(out + strlen(out), cap - strlen(out), "%s%d", out[0] ? "," : "",
+                 cJSON_GetObjectItem(e, "status")->valueint);
+    cJSON_Delete(j);
+    cJSON_free(text);
+}
+
+/* A drop on a kept-alive connection: libcurl would resend the same signed
+ * request on a new connection by itself (a replayed nonce, refused); the
+ * client must sign a new attempt instead. */
+static void drop_on_a_reused_connection_is_not_resent_as_is(void **state)
+{
+    fixture *f = *state;
+    wxpay_result_free(reverse(f, "flow_keepalive_1", WXPAY_OK)); /* leaves a connection open */
+    mt_put_order(f->mock, "flow_keepalive_2", "{\"trade_state\":\"SUCCESS\",\"script\":[\"drop\"]}");
+    wxpay_result *r = reverse(f, "flow_keepalive_2", WXPAY_OK);
+    assert_int_equal(wxpay_result_attempts(r), 2);
+    wxpay_result_free(r);
+    char st[64];
+    journal_statuses(f, "flow_keepalive_2", st, sizeof(st));
+    assert_string_equal(st, "200,200"); /* the drop (answered 200, never sent), then the new one */
+}
+
 /* Each bad answer is its own result and never "reversed", even though the
  * mock did reverse the order. */
 static void bad_answers_are_reported_each_as_its_own_result(void **state)
@@ -521,6 +551,7 @@ int main(void)
         T(hang_then_success_is_retried_after_the_timeout),
         T(hang_on_every_attempt_is_a_timeout),
         T(drop_is_retried_and_every_drop_is_a_transport_failure),
+        T(drop_on_a_reused_connection_is_not_resent_as_is),
         T(bad_answers_are_reported_each_as_its_own_result),
         T(transport_failure_fails_over_to_the_backup_listener),
         T(connection_refused_without_backup_is_a_transport_failure),
