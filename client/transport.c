@@ -28,7 +28,7 @@ typedef struct job {
     char url[2048];
     wxpay_answer ans;
     size_t body_cap;
-    size_t body_sent; /* read callback position in spec.body */
+    int sends;        /* times libcurl was about to send this attempt */
     char errbuf[CURL_ERROR_SIZE];
 } job;
 
@@ -111,19 +111,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *u)
     return k;
 }
 
-/* The request body comes through a read callback without a seek callback
- * on purpose: when a reused connection dies after the request went out,
- * libcurl (before 8.16's CURLOPT_FORBID_RETRY_ON_REUSE) resends it on a
- * fresh connection, with the same nonce, which WeChat Pay refuses as a
- * replay. A body it cannot rewind makes that a CURLE_SEND_FAIL_REWIND
- * instead, and our own retry signs the request again. */
-static size_t read_body(char *buf, size_t size, size_t n, void *u)
+/* When a kept-alive connection dies after the request went out, libcurl
+ * (before 8.16's CURLOPT_FORBID_RETRY_ON_REUSE) sends the request again on
+ * a fresh connection by itself: the same nonce, which WeChat Pay refuses as
+ * a replay (and the first one may have been acted on). libcurl asks this
+ * callback before every send, so the second time it is told no; the
+ * attempt fails as a transport error and our own retry signs anew. */
+static int before_send(void *u, char *ip, char *local_ip, int port, int local_port)
 {
     job *j = u;
-    size_t left = j->spec.body_len - j->body_sent, k = size * n < left ? size * n : left;
-    memcpy(buf, j->spec.body + j->body_sent, k);
-    j->body_sent += k;
-    return k;
+    (void)ip, (void)local_ip, (void)port, (void)local_port;
+    return ++j->sends == 1 ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
 }
 
 /* ------------------------------------------------------------ attempts */
@@ -169,21 +167,13 @@ static wxpay_result *start_attempt(wxpay_multi *m, job *j)
     curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L); /* the target is signed as is */
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-    j->body_sent = 0;
-    if (j->spec.body_len) {
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
-        curl_easy_setopt(e, CURLOPT_READDATA, j);
+    j->sends = 0;
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, before_send);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, j);
+    if (j->spec.body_len || strcmp(j->spec.method, "POST") == 0) {
+        /* Given whole, the body goes out in the same packet as the headers. */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->spec.body ? j->spec.body : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)j->spec.body_len);
-    } else {
-        /* Nothing to refuse a rewind of: do not let libcurl resend this
-         * signed request on its own; use a connection of its own. */
-        if (strcmp(j->spec.method, "POST") == 0) {
-            curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-            curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
-        }
-        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
     }
     if (strcmp(j->spec.method, "GET") != 0 && strcmp(j->spec.method, "POST") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, j->spec.method);
@@ -243,7 +233,10 @@ static void attempt_done(wxpay_multi *m, job *j, CURLcode cc)
     if (cc != CURLE_OK) {
         j->ans.status = 0;
         snprintf(j->ans.curl_error, sizeof(j->ans.curl_error), "%s",
-                 j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
+                 cc == CURLE_ABORTED_BY_CALLBACK && j->sends > 1
+                     ? "the connection closed after the request was sent, before any answer "
+                       "(libcurl's resend of the same signed request was stopped)"
+                     : j->errbuf[0] ? j->errbuf : curl_easy_strerror(cc));
     }
     const char *url = j->url;
     int64_t took = now_ms() - j->started_at;

@@ -413,7 +413,7 @@ static int listen_on(const struct sockaddr *sa, socklen_t len)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     if (sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-    if (bind(fd, sa, len) != 0 || listen(fd, 1024) != 0) {
+    if (bind(fd, sa, len) != 0 || listen(fd, CONNECTION_LIMIT) != 0) { /* the kernel caps it */
         close(fd);
         return -1;
     }
