@@ -11,8 +11,11 @@
  *           at most once per batch window (--batch-ms, 1 ms here): on a
  *           small machine every wake-up of theirs preempts a mock thread in
  *           the middle of a signature.
- *   client  libwxpay reverse round trips per second, sync and async, against
- *           the mock, compared with the RSA signing they cannot avoid.
+ *   client  libwxpay reverse round trips, sync and async, against the mock:
+ *           rate, wall time and each process's CPU per round trip, against
+ *           the two signatures a round trip cannot avoid, with the same
+ *           run's signature, verification and bare loopback TCP exchange
+ *           costs to show where the rest goes.
  *   memory  the mock's resident size after 10,000 and after N requests.
  * The mock is started as a child process (its memory is its own) unless
  * --url names one. Figures print as a table, and as JSON with --json FILE. */
