@@ -52,6 +52,15 @@ static int bad_usage(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* v as a decimal number in [min, max], nothing else around it. */
+static bool whole_number(const char *v, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtol(v, &end, 10);
+    return !errno && !*end && end != v && *out >= min && *out <= max;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = NULL, *journal = NULL, *host = "127.0.0.1";
@@ -74,16 +83,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--host") == 0) {
             host = v;
         } else if (strcmp(a, "--port") == 0) {
-            char *end;
-            errno = 0;
-            port = strtol(v, &end, 10);
-            if (errno || *end || end == v || port < 0 || port > 65535)
+            if (!whole_number(v, 0, 65535, &port))
                 return bad_usage("--port \"%s\" is not a port number (0-65535)", v);
         } else if (strcmp(a, "--threads") == 0) {
-            char *end;
-            errno = 0;
-            threads = strtol(v, &end, 10);
-            if (errno || *end || end == v || threads < 1 || threads > 64)
+            if (!whole_number(v, 1, 64, &threads))
                 return bad_usage("--threads \"%s\" is not a thread count (1-64)", v);
         } else if (strcmp(a, "--config") == 0) {
             config = v;
