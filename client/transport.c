@@ -32,10 +32,16 @@ typedef struct job {
     char errbuf[CURL_ERROR_SIZE];
 } job;
 
+#define IDLE_HANDLES 32
+
 struct wxpay_multi {
     wxpay_client *c;
     CURLM *multi;
     job *jobs;
+    /* Easy handles of finished attempts, reset and kept for the next ones:
+     * setting one up from nothing costs more than the request's HTTP. */
+    CURL *idle[IDLE_HANDLES];
+    int nidle;
 };
 
 const char *wxpay_curl_version(void)
@@ -126,14 +132,20 @@ static int before_send(void *u, char *ip, char *local_ip, int port, int local_po
 
 /* ------------------------------------------------------------ attempts */
 
-static void end_attempt(job *j)
+/* Ends the attempt; its easy handle (already out of the multi) goes back
+ * to the idle ones, all options reset. */
+static void end_attempt(wxpay_multi *m, job *j)
 {
     curl_slist_free_all(j->headers);
     j->headers = NULL;
     curl_slist_free_all(j->resolve);
     j->resolve = NULL;
-    if (j->easy)
+    if (j->easy && m->nidle < IDLE_HANDLES) {
+        curl_easy_reset(j->easy);
+        m->idle[m->nidle++] = j->easy;
+    } else if (j->easy) {
         curl_easy_cleanup(j->easy);
+    }
     j->easy = NULL;
 }
 
@@ -153,13 +165,13 @@ static wxpay_result *start_attempt(wxpay_multi *m, job *j)
     if (rc)
         return wxpay_result_new(rc, "cannot sign the request: %s", c->error);
     reset_answer(j);
-    j->easy = curl_easy_init();
+    j->easy = m->nidle ? m->idle[--m->nidle] : curl_easy_init();
     for (int i = 0; i < 8 && h[i]; i++)
         j->headers = curl_slist_append(j->headers, h[i]);
     j->headers = curl_slist_append(j->headers, "Expect:");
     wxpay_free_headers(h);
     if (!j->easy || !j->headers) {
-        end_attempt(j);
+        end_attempt(m, j);
         return wxpay_result_new(WXPAY_E_NOMEM, "out of memory");
     }
     snprintf(j->url, sizeof(j->url), "%s%s", wxpay_attempt_base(c, j->use_backup), j->spec.target);
@@ -197,7 +209,7 @@ static wxpay_result *start_attempt(wxpay_multi *m, job *j)
     j->attempts++;
     j->started_at = now_ms();
     if (curl_multi_add_handle(m->multi, e) != CURLM_OK) {
-        end_attempt(j);
+        end_attempt(m, j);
         return wxpay_result_new(WXPAY_E_NOMEM, "cannot start the transfer");
     }
     return NULL;
@@ -210,7 +222,7 @@ static void finish(wxpay_multi *m, job *j, wxpay_result *r)
         p = &(*p)->next;
     if (*p)
         *p = j->next;
-    end_attempt(j);
+    end_attempt(m, j);
     reset_answer(j);
     wxpay_spec_clear(&j->spec);
     if (r && r->attempts == 0)
@@ -262,7 +274,7 @@ static void attempt_done(wxpay_multi *m, job *j, CURLcode cc)
               j->use_backup != was_backup ? (j->use_backup ? " on the backup URL" : " on the base URL")
                                           : "");
     wxpay_result_free(r);
-    end_attempt(j);
+    end_attempt(m, j);
     j->start_at = now_ms() + wait;
 }
 
@@ -294,11 +306,13 @@ void wxpay_multi_free(wxpay_multi *m)
         if (j->easy)
             curl_multi_remove_handle(m->multi, j->easy);
         m->jobs = j->next;
-        end_attempt(j);
+        end_attempt(m, j);
         reset_answer(j);
         wxpay_spec_clear(&j->spec);
         free(j);
     }
+    while (m->nidle)
+        curl_easy_cleanup(m->idle[--m->nidle]);
     curl_multi_cleanup(m->multi);
     free(m);
 }
