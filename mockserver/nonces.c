@@ -25,9 +25,9 @@ struct wxm_nonces {
     uint64_t evicted_live;
 };
 
-/* Writes to every page now, so the resident size is flat later. (A plain
- * memset is not enough: compilers turn malloc + memset(0) into calloc,
- * whose fresh pages stay untouched until the ring reaches them.) */
+/* Writes to every page now, so the resident size is flat later: fresh
+ * zeroed pages (calloc, or malloc + memset(0), which compilers turn into
+ * calloc) stay untouched until the ring reaches them. */
 static void touch(void *p, size_t len)
 {
     volatile unsigned char *b = p;
@@ -45,12 +45,10 @@ wxm_nonces *wxm_nonces_new(size_t cap)
         isize <<= 1;
     n->cap = cap;
     n->mask = isize - 1;
-    n->ring = malloc(cap * sizeof(slot));
-    n->index = malloc(isize * sizeof(uint32_t));
+    n->ring = calloc(cap, sizeof(slot));
+    n->index = calloc(isize, sizeof(uint32_t));
     if (!n->ring || !n->index)
         goto fail;
-    memset(n->ring, 0, cap * sizeof(slot));
-    memset(n->index, 0, isize * sizeof(uint32_t));
     touch(n->ring, cap * sizeof(slot));
     touch(n->index, isize * sizeof(uint32_t));
     pthread_mutex_init(&n->lock, NULL);

@@ -25,7 +25,7 @@ struct wxp_key {
     int is_private;
     char *serial; /* certificate serial, or NULL */
     /* SHA256withRSA contexts set up once when the key is loaded; every
-     * signature or verification works on a copy (NULL: set up each time). */
+     * signature or verification works on a copy (sign_ready: private keys). */
     EVP_MD_CTX *sign_ready, *verify_ready;
 };
 
@@ -78,19 +78,12 @@ static wxp_err check_rsa(EVP_PKEY *pkey, wxp_diag *diag)
     return WXP_OK;
 }
 
-/* Sets ctx up for SHA256withRSA signing (sign) or verification with pkey. */
-static int setup_ctx(EVP_MD_CTX *ctx, EVP_PKEY *pkey, int sign)
-{
-    return sign ? EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey)
-                : EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey);
-}
-
-/* A context set up once, to be copied; NULL when that fails (each use then
- * sets one up itself, which is only slower). */
+/* A context set up once, to be copied; NULL when OpenSSL cannot. */
 static EVP_MD_CTX *ready_ctx(EVP_PKEY *pkey, int sign)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (ctx && setup_ctx(ctx, pkey, sign) != 1) {
+    if (ctx && (sign ? EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey)
+                     : EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey)) != 1) {
         EVP_MD_CTX_free(ctx);
         ctx = NULL;
     }
@@ -98,18 +91,18 @@ static EVP_MD_CTX *ready_ctx(EVP_PKEY *pkey, int sign)
     return ctx;
 }
 
-/* A context for one signature or verification. Copying the ready one skips
- * the algorithm look-ups of a fresh set-up (a shared lock, and allocations,
- * on every request). The ready context is only read, so threads may share
- * the key. Returns 1, 0 (no memory) or -1 (OpenSSL refused). */
+/* A context for one signature or verification: a copy of the ready one,
+ * which skips the algorithm look-ups of a fresh set-up (a shared lock, and
+ * allocations, on every request). The ready context is only read, so
+ * threads may share the key. Returns 1, 0 (no memory) or -1 (OpenSSL
+ * refused). */
 static int use_ctx(const wxp_key *key, int sign, EVP_MD_CTX **out)
 {
-    const EVP_MD_CTX *ready = sign ? key->sign_ready : key->verify_ready;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     *out = ctx;
     if (!ctx)
         return 0;
-    if ((ready ? EVP_MD_CTX_copy_ex(ctx, ready) : setup_ctx(ctx, key->pkey, sign)) == 1)
+    if (EVP_MD_CTX_copy_ex(ctx, sign ? key->sign_ready : key->verify_ready) == 1)
         return 1;
     EVP_MD_CTX_free(ctx);
     *out = NULL;
@@ -138,6 +131,10 @@ static wxp_err wrap_key(EVP_PKEY *pkey, int is_private, char *serial,
     k->serial = serial;
     k->sign_ready = is_private ? ready_ctx(pkey, 1) : NULL;
     k->verify_ready = ready_ctx(pkey, 0);
+    if (!k->verify_ready || (is_private && !k->sign_ready)) {
+        wxp_key_free(k);
+        return WXP_ERR_NOMEM; /* a key that passed check_rsa: only memory can fail here */
+    }
     *out = k;
     return WXP_OK;
 }
