@@ -1,7 +1,7 @@
 /* client.c: configuration, building and signing requests, and judging
  * answers. No I/O here except reading key files; libcurl is in transport.c.
  */
-#include "internal.h"
+#include "wxpay_int.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * afresh (new nonce and timestamp), sent, judged; a failure that another
  * attempt may cure is retried after a jittered backoff, on the backup base
  * URL after a transport failure. The sync calls run a private multi. */
-#include "internal.h"
+#include "wxpay_int.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

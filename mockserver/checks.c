@@ -4,7 +4,7 @@
  * names the check, what was expected, what was received and, for a bad
  * signature, the exact message the server expected plus the likely mistake.
  */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* config.c: the mock's JSON configuration (README "Mock configuration").
  * Every error names the file, the field path and the problem. */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -5,7 +5,7 @@
  * its environment, and judges the client by what the mock saw (journal, the
  * order afterwards) and by the client's exit status. The mock runs in this
  * process on a free port unless --mock-url names one already running. */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* handler.c: one request in, one answer out. Routes admin calls, runs the
  * checks, applies the order model and the scenario step, signs the answer
  * (or corrupts it as the step says) and writes the journal entry. */
-#include "internal.h"
+#include "mock_int.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>

@@ -4,7 +4,7 @@
  * are written as compact JSON text by a small writer (no tree of small
  * allocations per request) and kept as text, with the order number beside
  * them for filtering. */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <errno.h>
 #include <stdlib.h>

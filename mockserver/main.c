@@ -1,5 +1,5 @@
 /* main.c: the wxpay-mock command line (README "wxpay-mock"). */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <errno.h>
 #include <signal.h>

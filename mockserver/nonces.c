@@ -6,7 +6,7 @@
  * the resident size does not creep with traffic. When the ring is full the
  * oldest pair goes first; if it had not expired yet, that is counted
  * (wxm_nonces_evicted_live) because its replay protection ended early. */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * The store is a hash table split into shards, each with its own mutex, so
  * requests on different orders rarely wait for each other, and every change
  * to one order happens under one lock (no half-changed order is visible). */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

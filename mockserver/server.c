@@ -14,7 +14,7 @@
  * unescape callback is a no-op) because signatures cover the exact bytes on
  * the wire. */
 #define _GNU_SOURCE /* accept4, pipe2 (Linux, like libmicrohttpd's epoll mode) */
-#include "internal.h"
+#include "mock_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -5,7 +5,7 @@
  *
  * Building uses the Go/Java field order; parsing accepts any order but is
  * otherwise strict, and names the field behind every rejection. */
-#include "internal.h"
+#include "wxp_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* fields.c: value rules for out_trade_no, appid and mchid (PROTOCOL.md
  * sections 1 and 4). The diagnostic quotes the value and names the first
  * offending character. */
-#include "internal.h"
+#include "wxp_int.h"
 
 #include <string.h>
 

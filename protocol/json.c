@@ -2,7 +2,7 @@
  * cJSON stays in this one file. Parsers need an object, name the missing or
  * mistyped field, and ignore fields they do not know (the API may add some).
  */
-#include "internal.h"
+#include "wxp_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

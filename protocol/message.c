@@ -1,6 +1,6 @@
 /* message.c: the exact strings that requests and responses sign
  * (PROTOCOL.md sections 2 and 3). Every line ends with '\n', the last too. */
-#include "internal.h"
+#include "wxp_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* response.c: checking a signed WeChat Pay answer (PROTOCOL.md section 3).
  * The order of checks is the SDKs': headers, type, time window, key, then
  * the signature itself, so the cheapest and most telling failure wins. */
-#include "internal.h"
+#include "wxp_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * pass tries the common client mistakes one by one and names the first that
  * explains the target, so the mock can say "you left {out_trade_no} in the
  * path" instead of "404". */
-#include "internal.h"
+#include "wxp_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* util.c: error names, diagnostics and small span helpers. */
-#include "internal.h"
+#include "wxp_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* main.c: wxpay-reverse, the reference reversal client on the command line
  * (README "wxpay-reverse"). Every option has a WXPAY_* environment twin;
  * an option on the command line wins over the environment. */
-#include "wxpay.h"
+#include <wxpay/wxpay.h>
 
 #include <errno.h>
 #include <stdbool.h>

@@ -2,7 +2,7 @@
  * this file; the CLI tests run it against wxpay-mock.
  *
  * Usage: wxpay-example BASE_URL FIXTURES_DIR */
-#include "wxpay.h"
+#include <wxpay/wxpay.h>
 
 #include <stdio.h>
 

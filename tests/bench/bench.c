@@ -19,8 +19,8 @@
  *   memory  the mock's resident size after 10,000 and after N requests.
  * The mock is started as a child process (its memory is its own) unless
  * --url names one. Figures print as a table, and as JSON with --json FILE. */
-#include "wxpay.h"
-#include "wxp_protocol.h"
+#include <wxpay/wxpay.h>
+#include <wxpay/protocol.h>
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* The whole flow: libwxpay against the mock listening in-process on a
  * loopback port, one named test per outcome. Label: integration. */
 #include "mocktest.h"
-#include "wxpay.h"
+#include <wxpay/wxpay.h>
 
 #include <stdio.h>
 #include <stdlib.h>

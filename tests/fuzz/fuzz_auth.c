@@ -1,7 +1,7 @@
 /* fuzz_auth: the Authorization header parser.
  * Input: the header value, raw bytes (may hold NUL). */
 #include "fuzz.h"
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 #include <stdlib.h>
 #include <string.h>

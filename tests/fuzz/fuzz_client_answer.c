@@ -5,7 +5,7 @@
  * fuzzer reaches the body parser. Invariant: "reversed" only with a verified
  * answer for the very order asked about. */
 #include "fuzz.h"
-#include "../../client/internal.h"
+#include "wxpay_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* fuzz_config: the mock's configuration loader. Input: the JSON text of a
  * config file; key paths resolve against fixtures/. */
 #include "fuzz.h"
-#include "../../mockserver/internal.h"
+#include "mock_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

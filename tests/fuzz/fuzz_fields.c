@@ -2,7 +2,7 @@
  * Input: the bytes checked as out_trade_no, appid, mchid and decoded as a
  * Base64 signature. */
 #include "fuzz.h"
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

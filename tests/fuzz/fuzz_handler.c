@@ -5,7 +5,7 @@
  * signature of this request at the fixed time, so the fuzzer gets past the
  * signature check and into the order model, scripts and faults. */
 #include "fuzz.h"
-#include "../../mockserver/internal.h"
+#include "mock_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

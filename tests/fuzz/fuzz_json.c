@@ -1,7 +1,7 @@
 /* fuzz_json: the JSON body parsers (reverse request, reverse answer, error
  * answer). Input: one body, raw bytes. */
 #include "fuzz.h"
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 #include <string.h>
 

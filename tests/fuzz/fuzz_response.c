@@ -3,7 +3,7 @@
  * the body (the rest). The keyring holds the fixture public key and
  * platform certificate; "now" is the answer vectors' time. */
 #include "fuzz.h"
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* fuzz_script: scenario scripts and admin order bodies. Input: JSON; as an
  * array it is parsed as a script, as an object as a PUT /__admin/orders body. */
 #include "fuzz.h"
-#include "../../mockserver/internal.h"
+#include "mock_int.h"
 
 #include <stdlib.h>
 #include <string.h>

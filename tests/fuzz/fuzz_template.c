@@ -3,7 +3,7 @@
  * the same bytes also as a parameter value (expanded, then matched back) and
  * as a chain-form path. */
 #include "fuzz.h"
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #define WXP_MOCKTEST_H
 
 #include "testutil.h"
-#include "internal.h" /* mockserver internals: tests may look at state */
+#include "mock_int.h" /* mockserver internals: tests may look at state */
 
 #define MT_NOW 1795849000 /* a fixed "now" for the pure handler */
 #define MT_REVERSE(otn) "/v3/pay/transactions/out-trade-no/" otn "/reverse"

@@ -4,8 +4,8 @@
  * the sanitizer preset) no leak. Linked with -Wl,--wrap=malloc,calloc,realloc
  * so the counter sees our allocations; OpenSSL's own are not failed. */
 #include "testutil.h"
-#include "wxpay.h"
-#include "../../client/internal.h"
+#include <wxpay/wxpay.h>
+#include "wxpay_int.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

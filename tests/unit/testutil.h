@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 /* Whole file under fixtures/ (NUL-terminated, *len excludes the NUL). */
 char *tu_fixture(const char *rel, size_t *len);

@@ -1,8 +1,8 @@
-/* internal.h: shared by the client/ sources. Not installed. */
+/* wxpay_int.h: shared by the client/ sources. Not installed. */
 #ifndef WXPAY_INTERNAL_H
 #define WXPAY_INTERNAL_H
 
-#include "wxpay.h"
+#include <wxpay/wxpay.h>
 
 #include <stdbool.h>
 

@@ -1,8 +1,8 @@
-/* internal.h: helpers shared by the protocol/ sources. Not installed. */
+/* wxp_int.h: helpers shared by the protocol/ sources. Not installed. */
 #ifndef WXP_PROTOCOL_INTERNAL_H
 #define WXP_PROTOCOL_INTERNAL_H
 
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 #include <stdbool.h>
 

@@ -1,8 +1,8 @@
-/* internal.h: shared between the mockserver/ sources. Not installed. */
+/* mock_int.h: shared between the mockserver/ sources. Not installed. */
 #ifndef WXM_INTERNAL_H
 #define WXM_INTERNAL_H
 
-#include "mock.h"
+#include <wxpay/mock.h>
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "wxp_protocol.h"
+#include <wxpay/protocol.h>
 
 #ifdef __cplusplus
 extern "C" {
