@@ -1,10 +1,28 @@
-/* wxpay_int.h: shared by the client/ sources. Not installed. */
-#ifndef WXPAY_INTERNAL_H
-#define WXPAY_INTERNAL_H
+/* wxpay_int.h: shared by the client/ sources. Not installed.
+ *
+ * The files, each calling only the ones listed before it:
+ *   http.c      libcurl: sends a signed request, hands back the answer
+ *   settings.c  the client handle, its setters and keys
+ *   request.c   a request spec, its signed headers, the dry run (pure)
+ *   judge.c     results: an answer judged into a wxpay_result (pure)
+ *   engine.c    attempts: retries, backoff, failover; async and sync calls
+ */
+#ifndef WXPAY_INT_H
+#define WXPAY_INT_H
 
 #include <wxpay/wxpay.h>
 
+#include "wxpay_http.h"
+
 #include <stdbool.h>
+
+#if defined(__GNUC__)
+#define WXPAY_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define WXPAY_PRINTF(a, b)
+#endif
+
+/* ---------------------------------------------------------- settings.c */
 
 struct wxpay_client {
     char *base_url;
@@ -18,7 +36,7 @@ struct wxpay_client {
     int retries;
     long base_ms, max_ms;
     int64_t skew;
-    char user_agent[256];
+    char user_agent[400]; /* the whole header value */
     char *ca_file;
     char *resolve[4]; /* "HOST:PORT:ADDR" */
     int nresolve;
@@ -26,10 +44,50 @@ struct wxpay_client {
     char fixed_nonce[65];
     wxpay_log_fn log;
     void *log_user;
-    uint64_t rng; /* jitter only; not for anything secret */
-    struct wxpay_multi *sync_multi; /* kept for sync calls: its connections are reused */
+    uint64_t rng;                   /* jitter only; not for anything secret */
+    Wxpay_http *sync_http; /* kept for sync calls: its connections are reused */
+    wxpay_setting error_setting;
     char error[400];
 };
+
+/* Sets the client's error text and the setting it is about; returns
+ * WXPAY_E_CONFIG. */
+wxpay_code Wxpay_config_error(wxpay_client *c, wxpay_setting setting, const char *fmt, ...)
+    WXPAY_PRINTF(3, 4);
+/* A line for the log callback, when one is set. */
+void Wxpay_log(wxpay_client *c, const char *fmt, ...) WXPAY_PRINTF(2, 3);
+
+/* ----------------------------------------------------------- request.c */
+
+/* One request as the user asked for it; attempts are signed from it. */
+typedef struct Wxpay_spec {
+    char method[16];
+    char *target; /* expanded path and query */
+    char *body;   /* NULL: no body */
+    size_t body_len;
+    bool is_reverse;
+    char out_trade_no[WXP_PARAM_MAX_LEN + 1];
+} Wxpay_spec;
+
+/* Builds the spec: checks the client can sign and verify, expands the
+ * template or chain form, copies the body. Errors go to the client. */
+WXPAY_MUST_CHECK wxpay_code Wxpay_spec_init(wxpay_client *c, Wxpay_spec *s, const char *method,
+                                            const char *path, const wxp_param *params,
+                                            size_t nparams, const char *json_body);
+WXPAY_MUST_CHECK wxpay_code Wxpay_spec_reverse(wxpay_client *c, Wxpay_spec *s,
+                                               const char *out_trade_no, const char *appid);
+void Wxpay_spec_clear(Wxpay_spec *s);
+
+#define WXPAY_MAX_HEADERS 8
+/* Signs one attempt at the client's time: fills up to 5 "Name: value"
+ * header lines (malloc'd, NULL-terminated). On failure says why in
+ * why[cap]: WXPAY_E_NOMEM, or WXPAY_E_SIGN with the signing error. */
+WXPAY_MUST_CHECK wxpay_code Wxpay_sign_headers(const wxpay_client *c, const Wxpay_spec *s,
+                                               char *headers[WXPAY_MAX_HEADERS], char *why,
+                                               size_t cap);
+void Wxpay_free_headers(char *headers[WXPAY_MAX_HEADERS]);
+
+/* ------------------------------------------------------------- judge.c */
 
 struct wxpay_result {
     wxpay_code code;
@@ -48,67 +106,12 @@ struct wxpay_result {
     char mchid[WXP_ID_MAX + 1];
 };
 
-/* One request as the user asked for it; attempts are signed from it. */
-typedef struct wxpay_job_spec {
-    char method[16];
-    char *target; /* expanded path and query */
-    char *body;   /* NULL: no body */
-    size_t body_len;
-    bool is_reverse;
-    char out_trade_no[WXP_PARAM_MAX_LEN + 1];
-} wxpay_job_spec;
+/* A result with a detail sentence (NULL when out of memory). */
+wxpay_result *Wxpay_result_new(wxpay_code code, const char *fmt, ...) WXPAY_PRINTF(2, 3);
 
-/* The answer headers the client reads. */
-enum { H_REQUEST_ID, H_TIMESTAMP, H_NONCE, H_SIGNATURE, H_SERIAL, H_SIGNATURE_TYPE,
-       H_CONTENT_TYPE, H_COUNT };
-extern const char *const wxpay_answer_header_names[H_COUNT];
-
-typedef struct wxpay_answer {
-    int curl_code;   /* CURLcode; 0 when an answer came */
-    bool timed_out;
-    char curl_error[256];
-    long status;
-    char *body;
-    size_t body_len;
-    char headers[H_COUNT][1100];
-    bool present[H_COUNT];
-} wxpay_answer;
-
-/* Builds the spec: expands the template or chain form, copies the body. */
-wxpay_code wxpay_spec_init(wxpay_client *c, wxpay_job_spec *s, const char *method,
-                           const char *path, const wxp_param *params, size_t nparams,
-                           const char *json_body);
-void wxpay_spec_clear(wxpay_job_spec *s);
-wxpay_code wxpay_spec_reverse(wxpay_client *c, wxpay_job_spec *s, const char *out_trade_no,
-                              const char *appid);
-
-/* Signs one attempt: fills up to 6 "Name: value" header lines (malloc'd,
- * NULL-terminated array) for spec at the client's time. */
-wxpay_code wxpay_sign_headers(wxpay_client *c, const wxpay_job_spec *s, char *headers[8]);
-void wxpay_free_headers(char *headers[8]);
-
-/* Base URL for an attempt: the backup after a transport failure. */
-const char *wxpay_attempt_base(const wxpay_client *c, bool use_backup);
-
-/* Judges an answer: a new result, and whether another attempt may help. */
-wxpay_result *wxpay_judge(wxpay_client *c, const wxpay_job_spec *s, wxpay_answer *a,
+/* Judges an answer: a new result (NULL when out of memory; the answer's
+ * body moves into it), and whether another attempt may help. */
+wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answer *a,
                           int attempts, bool *retry);
-/* A result for a call that never reached the network. */
-wxpay_result *wxpay_result_new(wxpay_code code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
-/* Backoff before attempt n+1 (n >= 1), jittered. */
-long wxpay_backoff_ms(wxpay_client *c, int n);
-void wxpay_log(wxpay_client *c, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-/* Used by the User-Agent: libcurl's version, from transport.c. */
-const char *wxpay_curl_version(void);
-
-#endif
+#endif /* WXPAY_INT_H */

@@ -69,7 +69,7 @@ wxp_err wxp_auth_build(const wxp_auth *auth, char **out)
         wxp_span_of("\",signature=\""), a.signature,
         wxp_span_of("\""),
     };
-    return wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, NULL);
+    return Wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, NULL);
 }
 
 static wxp_err check_value(int f, wxp_span v, wxp_auth *out, wxp_diag *diag)
@@ -89,7 +89,7 @@ static wxp_err check_value(int f, wxp_span v, wxp_auth *out, wxp_diag *diag)
     }
     if (f == F_TIMESTAMP) {
         int64_t t;
-        if (!wxp_parse_decimal(v, &t))
+        if (!Wxp_parse_decimal(v, &t))
             return wxp_fail(diag, WXP_ERR_AUTH_TIMESTAMP, name,
                             "timestamp \"%s\" is not decimal Unix seconds", q);
         if (v.len >= 13)

@@ -269,43 +269,6 @@ wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out,
     return wrap_key(pkey, 0, serial, out, diag);
 }
 
-/* Reads a whole (small) file; names the file in the diagnostic. */
-static wxp_err read_file(const char *path, char **out, size_t *out_len,
-                         wxp_diag *diag)
-{
-    FILE *f;
-    char *buf;
-    size_t n;
-
-    if (!path)
-        return WXP_ERR_ARG;
-    f = fopen(path, "rb");
-    if (!f)
-        return wxp_fail(diag, WXP_ERR_IO, "file", "%s: %s", path, strerror(errno));
-    buf = malloc(MAX_PEM_FILE + 1);
-    if (!buf) {
-        fclose(f);
-        return WXP_ERR_NOMEM;
-    }
-    n = fread(buf, 1, MAX_PEM_FILE + 1, f);
-    if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        free(buf);
-        return wxp_fail(diag, WXP_ERR_IO, "file", "%s: %s", path, strerror(e));
-    }
-    fclose(f);
-    if (n > MAX_PEM_FILE) {
-        free(buf);
-        return wxp_fail(diag, WXP_ERR_IO, "file",
-                        "%s: larger than %d bytes; not a PEM key", path, MAX_PEM_FILE);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *out_len = n;
-    return WXP_OK;
-}
-
 typedef wxp_err (*pem_loader)(const char *, size_t, wxp_key **, wxp_diag *);
 
 static wxp_err load_file(pem_loader load, const char *path, wxp_key **out,
@@ -318,7 +281,7 @@ static wxp_err load_file(pem_loader load, const char *path, wxp_key **out,
     if (!out)
         return WXP_ERR_ARG;
     *out = NULL;
-    err = read_file(path, &pem, &len, diag);
+    err = Wxp_read_file(path, MAX_PEM_FILE, "file", &pem, &len, diag);
     if (err)
         return err;
     err = load(pem, len, out, diag);

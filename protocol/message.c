@@ -30,7 +30,7 @@ wxp_err wxp_request_message(wxp_span method, wxp_span target, int64_t timestamp,
     snprintf(ts, sizeof(ts), "%" PRId64, timestamp);
     wxp_span parts[] = {method, nl, target, nl, wxp_span_of(ts), nl,
                         nonce,  nl, body,   nl};
-    return wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, out_len);
+    return Wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, out_len);
 }
 
 wxp_err wxp_response_message(wxp_span timestamp, wxp_span nonce, wxp_span body,
@@ -44,5 +44,5 @@ wxp_err wxp_response_message(wxp_span timestamp, wxp_span nonce, wxp_span body,
     if (has_newline(timestamp) || has_newline(nonce))
         return WXP_ERR_ARG;
     wxp_span parts[] = {timestamp, nl, nonce, nl, body, nl};
-    return wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, out_len);
+    return Wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, out_len);
 }

@@ -38,7 +38,7 @@ wxp_err wxp_response_verify(const wxp_keyring *ring,
                         "Wechatpay-Signature-Type is \"%s\"; only \"" WXP_AUTH_SCHEME
                         "\" is supported", q);
     }
-    if (!wxp_parse_decimal(h->timestamp, &ts) || h->timestamp.len > 10) {
+    if (!Wxp_parse_decimal(h->timestamp, &ts) || h->timestamp.len > 10) {
         wxp_quote(q, sizeof(q), h->timestamp, 48);
         return wxp_fail(diag, WXP_ERR_RESP_TIMESTAMP, "Wechatpay-Timestamp",
                         "Wechatpay-Timestamp \"%s\" is not Unix seconds", q);

@@ -27,17 +27,9 @@ static bool is_unreserved(unsigned char c)
            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
 static bool is_escape(const char *p, size_t left)
 {
-    return left >= 3 && p[0] == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0;
+    return left >= 3 && p[0] == '%' && Wxp_hexval(p[1]) >= 0 && Wxp_hexval(p[2]) >= 0;
 }
 
 /* ------------------------------------------------------------- expand */
@@ -276,8 +268,8 @@ static wxp_err take_param(const seg *name, const char *raw, size_t rawlen,
     for (size_t i = 0; i + 2 < rawlen; i++) {
         if (raw[i] != '%')
             continue;
-        if (raw[i + 1] == '2' && raw[i + 2] == '5' && i + 4 < rawlen && hexval(raw[i + 3]) >= 0 &&
-            hexval(raw[i + 4]) >= 0)
+        if (raw[i + 1] == '2' && raw[i + 2] == '5' && i + 4 < rawlen && Wxp_hexval(raw[i + 3]) >= 0 &&
+            Wxp_hexval(raw[i + 4]) >= 0)
             return wxp_fail(diag, WXP_ERR_PATH_DOUBLE_ENCODED, "uri_template",
                             "{%.*s} \"%s\" holds \"%%25%.2s\", which decodes to \"%%%.2s\": the "
                             "value was percent-encoded twice; encode it once",
@@ -289,21 +281,13 @@ static wxp_err take_param(const seg *name, const char *raw, size_t rawlen,
     }
     if (m->nparams == WXP_MATCH_MAX_PARAMS)
         return WXP_ERR_TEMPLATE_SYNTAX;
-    for (size_t i = 0; i < rawlen; o++) {
-        char c;
-        if (raw[i] == '%') { /* escapes were validated before */
-            c = (char)(hexval(raw[i + 1]) * 16 + hexval(raw[i + 2]));
-            i += 3;
-        } else {
-            c = raw[i++];
-        }
-        if (o == WXP_PARAM_MAX_LEN)
-            return wxp_fail(diag, WXP_ERR_PATH_PARAM_TOO_LONG, "uri_template",
-                            "{%.*s} is longer than %d bytes", (int)name->len, name->ptr,
-                            WXP_PARAM_MAX_LEN);
-        m->params[m->nparams].value[o] = c;
-    }
-    m->params[m->nparams].value[o] = '\0';
+    /* escapes were validated before: every '%' starts one */
+    o = Wxp_percent_decode(raw, rawlen, m->params[m->nparams].value,
+                           sizeof(m->params[0].value));
+    if (o > WXP_PARAM_MAX_LEN)
+        return wxp_fail(diag, WXP_ERR_PATH_PARAM_TOO_LONG, "uri_template",
+                        "{%.*s} is longer than %d bytes", (int)name->len, name->ptr,
+                        WXP_PARAM_MAX_LEN);
     m->params[m->nparams].value_len = o;
     m->params[m->nparams].name = (wxp_span){name->ptr, name->len};
     m->params[m->nparams].raw = rs;

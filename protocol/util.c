@@ -124,7 +124,7 @@ int wxp_span_eq(wxp_span s, const char *lit)
     return s.len == n && (n == 0 || memcmp(s.ptr, lit, n) == 0);
 }
 
-bool wxp_parse_decimal(wxp_span s, int64_t *out)
+bool Wxp_parse_decimal(wxp_span s, int64_t *out)
 {
     int64_t v = 0;
     if (s.len == 0 || s.len > 18)
@@ -138,7 +138,7 @@ bool wxp_parse_decimal(wxp_span s, int64_t *out)
     return true;
 }
 
-wxp_err wxp_concat(const wxp_span *parts, size_t n, char **out, size_t *out_len)
+wxp_err Wxp_concat(const wxp_span *parts, size_t n, char **out, size_t *out_len)
 {
     size_t total = 0, o = 0;
     char *buf;
@@ -161,4 +161,41 @@ wxp_err wxp_concat(const wxp_span *parts, size_t n, char **out, size_t *out_len)
     if (out_len)
         *out_len = o;
     return WXP_OK;
+}
+
+char *Wxp_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+int Wxp_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+size_t Wxp_percent_decode(const char *t, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++, o++) {
+        char c = t[i];
+        if (c == '%' && i + 2 < len && Wxp_hexval(t[i + 1]) >= 0 && Wxp_hexval(t[i + 2]) >= 0) {
+            c = (char)(Wxp_hexval(t[i + 1]) * 16 + Wxp_hexval(t[i + 2]));
+            i += 2;
+        }
+        if (o + 1 < cap)
+            out[o] = c;
+    }
+    if (cap)
+        out[o < cap ? o : cap - 1] = '\0';
+    return o;
 }

@@ -141,6 +141,7 @@ static const char *outcome_name(wxpay_code rc)
     case WXPAY_E_CONFIG:
     case WXPAY_E_ARG: return "config_error";
     case WXPAY_E_NOMEM: return "out_of_memory";
+    case WXPAY_E_SIGN: return "signing_failed";
     }
     return "unknown";
 }
@@ -156,9 +157,41 @@ static int exit_status(wxpay_code rc)
     case WXPAY_E_TIMEOUT: return EXIT_TRANSPORT;
     case WXPAY_E_CONFIG:
     case WXPAY_E_ARG: return EXIT_USAGE;
-    case WXPAY_E_NOMEM: return 1;
+    case WXPAY_E_NOMEM:
+    case WXPAY_E_SIGN: return 1;
     }
     return 1;
+}
+
+/* The flags that give a library setting, for its error messages. */
+static const char *flags_of(wxpay_setting s)
+{
+    switch (s) {
+    case WXPAY_SETTING_NONE: return "";
+    case WXPAY_SETTING_BASE_URL: return "--base-url or WXPAY_BASE_URL";
+    case WXPAY_SETTING_BACKUP_URL: return "--backup-url or WXPAY_BACKUP_URL";
+    case WXPAY_SETTING_MCHID: return "--mchid or WXPAY_MCHID";
+    case WXPAY_SETTING_MERCHANT_KEY: return "--private-key or WXPAY_PRIVATE_KEY";
+    case WXPAY_SETTING_MERCHANT_SERIAL:
+        return "--serial or WXPAY_SERIAL, or --merchant-cert or WXPAY_MERCHANT_CERT";
+    case WXPAY_SETTING_MERCHANT_CERT: return "--merchant-cert or WXPAY_MERCHANT_CERT";
+    case WXPAY_SETTING_WECHATPAY_KEY:
+        return "--wechatpay-public-key with --wechatpay-serial, or --platform-cert";
+    case WXPAY_SETTING_RESOLVE: return "--resolve";
+    case WXPAY_SETTING_NONCE: return "--nonce or WXPAY_NONCE";
+    case WXPAY_SETTING_REQUEST: return "OUT_TRADE_NO, --appid";
+    }
+    return "";
+}
+
+/* Exit 2 with the library's words for a failed setting or call, and the
+ * flags that set what it is about. */
+static int config_failure(const wxpay_client *c, wxpay_code rc, const char *words)
+{
+    const char *flags = rc == WXPAY_E_CONFIG ? flags_of(wxpay_client_error_setting(c)) : "";
+    if (!words)
+        words = rc == WXPAY_E_CONFIG ? wxpay_client_error(c) : wxpay_strerror(rc);
+    return flags[0] ? die_usage("%s (%s)", words, flags) : die_usage("%s", words);
 }
 
 static int configure(wxpay_client *c, const opts *o)
@@ -168,7 +201,7 @@ static int configure(wxpay_client *c, const opts *o)
 #define TRY(call)                                                                                \
     do {                                                                                         \
         if ((rc = (call)) != WXPAY_OK)                                                           \
-            return die_usage("%s", rc == WXPAY_E_CONFIG ? wxpay_client_error(c) : wxpay_strerror(rc)); \
+            return config_failure(c, rc, NULL);                                                  \
     } while (0)
     if (!o->mchid)
         return die_usage("--mchid (WXPAY_MCHID) is required");
@@ -338,7 +371,7 @@ int main(int argc, char **argv)
             fputs(req, stdout);
             fputc('\n', stdout);
         } else {
-            status = die_usage("%s", rc == WXPAY_E_CONFIG ? wxpay_client_error(c) : wxpay_strerror(rc));
+            status = config_failure(c, rc, NULL);
         }
         free(req);
         wxpay_client_free(c);
@@ -357,7 +390,7 @@ int main(int argc, char **argv)
                wxpay_result_attempts(r), wxpay_result_attempts(r) == 1 ? "" : "s",
                wxpay_result_request_id(r));
     } else if (rc == WXPAY_E_CONFIG || rc == WXPAY_E_ARG) {
-        die_usage("%s", r ? wxpay_result_detail(r) : wxpay_client_error(c));
+        config_failure(c, rc, r ? wxpay_result_detail(r) : NULL);
     } else {
         fprintf(stderr, "wxpay-reverse: %s: %s", outcome_name(rc),
                 r ? wxpay_result_detail(r) : wxpay_strerror(rc));

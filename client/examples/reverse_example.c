@@ -28,7 +28,10 @@ int main(int argc, char **argv)
     snprintf(cert, sizeof(cert), "%s/keys/merchant_cert.pem", argv[2]);
     snprintf(pub, sizeof(pub), "%s/keys/wechatpay_pub.pem", argv[2]);
 
-    wxpay_global_init(); /* once, before threads */
+    if (wxpay_global_init() != WXPAY_OK) { /* once, before threads */
+        fprintf(stderr, "cannot initialise libcurl\n");
+        return 1;
+    }
     wxpay_client *c = wxpay_client_new(); /* one per thread */
     if (!c || wxpay_set_base_url(c, argv[1]) || wxpay_set_mchid(c, "1230000109") ||
         wxpay_set_merchant_key_file(c, key, NULL) || wxpay_set_merchant_cert_file(c, cert) ||
@@ -69,8 +72,11 @@ int main(int argc, char **argv)
     /* Async: several at once on one client. */
     int ok = 0;
     wxpay_multi *m = wxpay_multi_new(c);
-    wxpay_multi_add_reverse(m, "async_example_1", APPID, done, &ok);
-    wxpay_multi_add_reverse(m, "syserr_example_1", APPID, done, &ok); /* retried */
+    if (!m || wxpay_multi_add_reverse(m, "async_example_1", APPID, done, &ok) ||
+        wxpay_multi_add_reverse(m, "syserr_example_1", APPID, done, &ok) /* retried */) {
+        fprintf(stderr, "async: %s\n", wxpay_client_error(c));
+        failures++;
+    }
     wxpay_multi_wait(m); /* or call wxpay_multi_poll(m, ms) from your own loop */
     wxpay_multi_free(m);
 

@@ -15,6 +15,13 @@
  *   each finished request hands its result to your callback, which owns it.
  * - _free(NULL) does nothing. No global state besides curl_global_init(),
  *   which wxpay_global_init() calls once at program start.
+ *
+ * Errors, said once: every call that can fail returns a wxpay_code (0 is
+ * WXPAY_OK) and is marked must-check. The words go to one place per call:
+ * a call that gives a wxpay_result puts them in wxpay_result_detail();
+ * every other call (setters, dry runs, adding to a multi) in
+ * wxpay_client_error(), with wxpay_client_error_setting() naming the
+ * setting a WXPAY_E_CONFIG is about, so a program can name its own flag.
  */
 #ifndef WXPAY_H
 #define WXPAY_H
@@ -29,6 +36,12 @@ extern "C" {
 #endif
 
 #define WXPAY_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define WXPAY_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define WXPAY_MUST_CHECK
+#endif
 #define WXPAY_DEFAULT_BASE_URL "https://api.mch.weixin.qq.com"
 #define WXPAY_DEFAULT_BACKUP_URL "https://api2.mch.weixin.qq.com"
 
@@ -43,14 +56,15 @@ typedef enum wxpay_code {
     WXPAY_E_VERIFY,    /* a 2xx answer failed verification: never trusted */
     WXPAY_E_MALFORMED, /* an answer that could not be understood */
     WXPAY_E_TRANSPORT, /* no answer: connection failed or dropped, every attempt */
-    WXPAY_E_TIMEOUT    /* no answer in time, every attempt */
+    WXPAY_E_TIMEOUT,   /* no answer in time, every attempt */
+    WXPAY_E_SIGN       /* the request could not be signed (the key or OpenSSL failed) */
 } wxpay_code;
 
 /* One line naming the code; never NULL. */
 const char *wxpay_strerror(wxpay_code code);
 
 /* Calls curl_global_init() once; call it at program start, before threads. */
-wxpay_code wxpay_global_init(void);
+WXPAY_MUST_CHECK wxpay_code wxpay_global_init(void);
 void wxpay_global_cleanup(void);
 
 /* ----------------------------------------------------------------- client */
@@ -60,47 +74,64 @@ typedef struct wxpay_client wxpay_client;
 wxpay_client *wxpay_client_new(void);
 void wxpay_client_free(wxpay_client *c);
 
-/* The last configuration error of this client, in words (never NULL). */
+/* The settings a WXPAY_E_CONFIG can be about. */
+typedef enum wxpay_setting {
+    WXPAY_SETTING_NONE = 0,
+    WXPAY_SETTING_BASE_URL,
+    WXPAY_SETTING_BACKUP_URL,
+    WXPAY_SETTING_MCHID,
+    WXPAY_SETTING_MERCHANT_KEY,    /* wxpay_set_merchant_key_file() */
+    WXPAY_SETTING_MERCHANT_SERIAL, /* its serial, or wxpay_set_merchant_cert_file() */
+    WXPAY_SETTING_MERCHANT_CERT,
+    WXPAY_SETTING_WECHATPAY_KEY,   /* a public key or a platform certificate */
+    WXPAY_SETTING_RESOLVE,
+    WXPAY_SETTING_NONCE,
+    WXPAY_SETTING_REQUEST          /* the call's own arguments (method, path, ids) */
+} wxpay_setting;
+
+/* The last error of a call that gives no result, in words (never NULL),
+ * and the setting it is about (WXPAY_SETTING_NONE when none). */
 const char *wxpay_client_error(const wxpay_client *c);
+wxpay_setting wxpay_client_error_setting(const wxpay_client *c);
 
 /* Base URL (default WXPAY_DEFAULT_BASE_URL). Setting it turns the backup
  * off unless a backup is set too, so a test never fails over to the real
  * service. NULL backup turns failover off. */
-wxpay_code wxpay_set_base_url(wxpay_client *c, const char *url);
-wxpay_code wxpay_set_backup_url(wxpay_client *c, const char *url);
-wxpay_code wxpay_set_mchid(wxpay_client *c, const char *mchid);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_base_url(wxpay_client *c, const char *url);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_backup_url(wxpay_client *c, const char *url);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_mchid(wxpay_client *c, const char *mchid);
 /* The merchant API private key (PEM file) and its certificate serial. */
-wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path,
+WXPAY_MUST_CHECK wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path,
                                        const char *serial);
 /* Reads the serial from the merchant certificate instead of typing it. */
-wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path);
 /* WeChat Pay verification keys; several may be added, of both kinds. */
-wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c,
+WXPAY_MUST_CHECK wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c,
                                                const char *path,
                                                const char *key_id);
-wxpay_code wxpay_add_platform_cert_file(wxpay_client *c, const char *path);
+WXPAY_MUST_CHECK wxpay_code wxpay_add_platform_cert_file(wxpay_client *c, const char *path);
 /* Per attempt, in milliseconds (defaults 3000 and 5000). */
-wxpay_code wxpay_set_timeouts(wxpay_client *c, long connect_ms, long total_ms);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_timeouts(wxpay_client *c, long connect_ms, long total_ms);
 /* Retries after the first attempt (default 3); backoff starts at base_ms
  * (default 200), doubles, is capped at max_ms (default 5000), and is
  * jittered to 50-100% of that. */
-wxpay_code wxpay_set_retry(wxpay_client *c, int retries, long base_ms,
+WXPAY_MUST_CHECK wxpay_code wxpay_set_retry(wxpay_client *c, int retries, long base_ms,
                            long max_ms);
 /* Answer timestamp window in seconds (default 300). */
-wxpay_code wxpay_set_skew(wxpay_client *c, int64_t seconds);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_skew(wxpay_client *c, int64_t seconds);
 /* Extra text before the default "wxpay-c/VERSION curl/VERSION". */
-wxpay_code wxpay_set_user_agent(wxpay_client *c, const char *product);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_user_agent(wxpay_client *c, const char *product);
 /* CA bundle for https (default: the system's). */
-wxpay_code wxpay_set_ca_file(wxpay_client *c, const char *path);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_ca_file(wxpay_client *c, const char *path);
 /* Pins a host name to an address, like curl --resolve "HOST:PORT:ADDR":
  * lets a test send https://api.mch.weixin.qq.com:PORT to a local mock with
  * the certificate checked against that name. May be called again to add. */
-wxpay_code wxpay_add_resolve(wxpay_client *c, const char *host_port_addr);
+WXPAY_MUST_CHECK wxpay_code wxpay_add_resolve(wxpay_client *c, const char *host_port_addr);
 /* Fixed timestamp and nonce for reproducible signatures (--dry-run, known
  * answers). Every attempt reuses them: a live retry would be refused as a
  * replay, so use them with retries 0. 0 / NULL go back to live values. */
-wxpay_code wxpay_set_fixed_timestamp(wxpay_client *c, int64_t ts);
-wxpay_code wxpay_set_fixed_nonce(wxpay_client *c, const char *nonce);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_fixed_timestamp(wxpay_client *c, int64_t ts);
+WXPAY_MUST_CHECK wxpay_code wxpay_set_fixed_nonce(wxpay_client *c, const char *nonce);
 
 /* Called once per attempt when set: a line for -v output. */
 typedef void (*wxpay_log_fn)(void *user, const char *line);
@@ -137,21 +168,21 @@ const char *wxpay_result_mchid(const wxpay_result *r);
  * {name} parameters ("v3/pay/transactions/out-trade-no/{out_trade_no}/reverse")
  * or the chain form ("v3/pay/transactions/outTradeNo/_out_trade_no_/reverse").
  * json_body may be NULL (no body). Always sets *out unless out of memory. */
-wxpay_code wxpay_request(wxpay_client *c, const char *method, const char *path,
+WXPAY_MUST_CHECK wxpay_code wxpay_request(wxpay_client *c, const char *method, const char *path,
                          const wxp_param *params, size_t nparams,
                          const char *json_body, wxpay_result **out);
 
 /* Reverses an order. WXPAY_OK only when the verified answer says so; the
  * result then names appid, mchid and out_trade_no. */
-wxpay_code wxpay_reverse(wxpay_client *c, const char *out_trade_no,
+WXPAY_MUST_CHECK wxpay_code wxpay_reverse(wxpay_client *c, const char *out_trade_no,
                          const char *appid, wxpay_result **out);
 
 /* The exact HTTP request an attempt would send, without sending it:
  * "METHOD URL\nHeader: value\n...\n\nBODY". Caller frees with free(). */
-wxpay_code wxpay_dry_run(wxpay_client *c, const char *method, const char *path,
+WXPAY_MUST_CHECK wxpay_code wxpay_dry_run(wxpay_client *c, const char *method, const char *path,
                          const wxp_param *params, size_t nparams,
                          const char *json_body, char **out);
-wxpay_code wxpay_dry_run_reverse(wxpay_client *c, const char *out_trade_no,
+WXPAY_MUST_CHECK wxpay_code wxpay_dry_run_reverse(wxpay_client *c, const char *out_trade_no,
                                  const char *appid, char **out);
 
 /* ------------------------------------------------------------------ async */
@@ -163,11 +194,11 @@ typedef void (*wxpay_done_fn)(void *user, wxpay_result *r);
 /* The multi uses the client's settings; the client must outlive it. */
 wxpay_multi *wxpay_multi_new(wxpay_client *c);
 void wxpay_multi_free(wxpay_multi *m);
-wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *method,
+WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *method,
                                    const char *path, const wxp_param *params,
                                    size_t nparams, const char *json_body,
                                    wxpay_done_fn done, void *user);
-wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *out_trade_no,
+WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *out_trade_no,
                                    const char *appid, wxpay_done_fn done,
                                    void *user);
 /* Drives transfers for at most timeout_ms, calling done() for each request

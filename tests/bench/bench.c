@@ -737,13 +737,16 @@ static int mode_client(const opts *o)
     char base[128], *key = fixture(o, "keys/merchant_key.pem"), *cert = fixture(o, "keys/merchant_cert.pem");
     char *pub = fixture(o, "keys/wechatpay_pub.pem");
     snprintf(base, sizeof(base), "http://%s:%d", m.host, m.port);
-    wxpay_global_init();
-    wxpay_client *c = wxpay_client_new();
-    wxpay_set_base_url(c, base);
-    wxpay_set_mchid(c, MCHID);
-    wxpay_set_merchant_key_file(c, key, NULL);
-    wxpay_set_merchant_cert_file(c, cert);
-    wxpay_add_wechatpay_public_key_file(c, pub, "PUB_KEY_ID_01123000010920261128000000000001");
+    wxpay_client *c = NULL;
+    if (wxpay_global_init() != WXPAY_OK || !(c = wxpay_client_new()) ||
+        wxpay_set_base_url(c, base) || wxpay_set_mchid(c, MCHID) ||
+        wxpay_set_merchant_key_file(c, key, NULL) || wxpay_set_merchant_cert_file(c, cert) ||
+        wxpay_add_wechatpay_public_key_file(c, pub, "PUB_KEY_ID_01123000010920261128000000000001")) {
+        fprintf(stderr, "wxpay-bench: client set-up failed: %s\n", wxpay_client_error(c));
+        wxpay_client_free(c);
+        stop_mock(&m);
+        return 1;
+    }
     double secs = o->seconds > 0 ? o->seconds : 5;
     char otn[32];
 
@@ -770,7 +773,10 @@ static int mode_client(const opts *o)
     while (now_s() - t0 < secs) {
         while (sent - ca.done < 32) {
             snprintf(otn, sizeof(otn), "async%07ld", sent++);
-            wxpay_multi_add_reverse(mu, otn, APPID, on_done, &ca);
+            if (wxpay_multi_add_reverse(mu, otn, APPID, on_done, &ca) != WXPAY_OK) {
+                fprintf(stderr, "wxpay-bench: %s\n", wxpay_client_error(c));
+                ca.done++; /* counted as sent, never ok */
+            }
         }
         wxpay_multi_poll(mu, 5);
     }

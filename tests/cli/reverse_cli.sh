@@ -24,6 +24,10 @@ check "missing private key exits 2 naming the option" '[ $rc -eq 2 ] && [[ $err 
 err=$(rev --mchid 1230000109 --appid wxd678efh567hg6787 --private-key "$tmp/nope.pem" --serial X \
       --platform-cert "$k/wechatpay_cert.pem" abc123 2>&1); rc=$?
 check "unreadable key file exits 2 naming the file" '[ $rc -eq 2 ] && [[ $err == *"$tmp/nope.pem"* ]]'
+err=$(rev --mchid 1230000109 --appid wxd678efh567hg6787 --private-key "$k/other_key.pem" \
+      --merchant-cert "$k/merchant_cert.pem" --platform-cert "$k/wechatpay_cert.pem" abc123 2>&1); rc=$?
+check "a library setting error is mapped to its flags" \
+  '[ $rc -eq 2 ] && [[ $err == *"does not belong to the merchant private key (--merchant-cert or WXPAY_MERCHANT_CERT)"* ]]'
 
 exec 3< <(exec "$bin/wxpay-mock" --port 0 --quiet)
 pid=$!

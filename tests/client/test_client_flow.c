@@ -537,7 +537,8 @@ static void bad_order_number_is_refused_before_sending(void **state)
 
 int main(void)
 {
-    wxpay_global_init();
+    if (wxpay_global_init() != WXPAY_OK)
+        return 1;
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(unpaid_order_is_closed),

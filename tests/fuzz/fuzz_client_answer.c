@@ -17,7 +17,7 @@
 
 static wxpay_client *client;
 static wxp_key *wechatpay;
-static wxpay_job_spec spec;
+static Wxpay_spec spec;
 
 static void setup(void)
 {
@@ -29,7 +29,7 @@ static void setup(void)
                                     "3775B6A45ACD588826D15E583A95F5DD00000001") ||
         wxpay_add_wechatpay_public_key_file(client, fuzz_fixture("keys/wechatpay_pub.pem"),
                                             "PUB_KEY_ID_01123000010920261128000000000001") ||
-        wxpay_spec_reverse(client, &spec, OTN, "wxd678efh567hg6787") ||
+        Wxpay_spec_reverse(client, &spec, OTN, "wxd678efh567hg6787") ||
         wxp_key_private_file(fuzz_fixture("keys/wechatpay_key.pem"), &wechatpay, NULL) != WXP_OK)
         fuzz_fail("client setup", __FILE__, __LINE__);
 }
@@ -37,7 +37,7 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data, *end = p + size;
-    wxpay_answer a;
+    Wxpay_answer a;
     setup();
     memset(&a, 0, sizeof(a));
     const char *nl = memchr(p, '\n', size);
@@ -52,9 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!nl)
             nl = end;
         const char *colon = memchr(p, ':', (size_t)(nl - p));
-        for (int h = 0; colon && h < H_COUNT; h++) {
-            size_t n = strlen(wxpay_answer_header_names[h]);
-            if ((size_t)(colon - p) == n && strncasecmp(p, wxpay_answer_header_names[h], n) == 0) {
+        for (int h = 0; colon && h < WXPAY_H_COUNT; h++) {
+            size_t n = strlen(Wxpay_answer_header_names[h]);
+            if ((size_t)(colon - p) == n && strncasecmp(p, Wxpay_answer_header_names[h], n) == 0) {
                 const char *v = colon + 1;
                 while (v < nl && *v == ' ')
                     v++;
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 memcpy(a.headers[h], v, vl);
                 a.headers[h][vl] = '\0';
                 a.present[h] = true;
-                sign |= h == H_SIGNATURE && strcmp(a.headers[h], "@SIGN") == 0;
+                sign |= h == WXPAY_H_SIGNATURE && strcmp(a.headers[h], "@SIGN") == 0;
             }
         }
         p = nl < end ? nl + 1 : end;
@@ -79,17 +79,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* A fresh timestamp so the answer is inside the window. */
         char *msg = NULL, *sig = NULL;
         size_t len;
-        snprintf(a.headers[H_TIMESTAMP], sizeof(a.headers[0]), "%lld", (long long)time(NULL));
-        a.present[H_TIMESTAMP] = true;
-        if (wxp_response_message(wxp_span_of(a.headers[H_TIMESTAMP]), wxp_span_of(a.headers[H_NONCE]),
+        snprintf(a.headers[WXPAY_H_TIMESTAMP], sizeof(a.headers[0]), "%lld", (long long)time(NULL));
+        a.present[WXPAY_H_TIMESTAMP] = true;
+        if (wxp_response_message(wxp_span_of(a.headers[WXPAY_H_TIMESTAMP]), wxp_span_of(a.headers[WXPAY_H_NONCE]),
                                  (wxp_span){a.body, a.body_len}, &msg, &len) == WXP_OK &&
             wxp_sign(wechatpay, msg, len, &sig) == WXP_OK)
-            snprintf(a.headers[H_SIGNATURE], sizeof(a.headers[0]), "%s", sig);
+            snprintf(a.headers[WXPAY_H_SIGNATURE], sizeof(a.headers[0]), "%s", sig);
         free(msg);
         free(sig);
     }
     bool retry;
-    wxpay_result *r = wxpay_judge(client, &spec, &a, 1, &retry);
+    wxpay_result *r = Wxpay_judge(client, &spec, &a, 1, &retry);
     if (r && wxpay_result_code(r) == WXPAY_OK)
         FUZZ_ASSERT(strcmp(wxpay_result_out_trade_no(r), OTN) == 0 && a.status >= 200 && a.status < 300);
     wxpay_result_free(r);

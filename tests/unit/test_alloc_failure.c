@@ -153,7 +153,7 @@ static void protocol_survives_every_single_allocation_failure(void **state)
 /* ------------------------------------------------------------- client */
 
 static char *key_path, *cert_path, *pub_path;
-static wxpay_answer answer; /* a signed reverse answer, made once */
+static Wxpay_answer answer; /* a signed reverse answer, made once */
 
 static void make_answer(void)
 {
@@ -164,15 +164,15 @@ static void make_answer(void)
     size_t len;
     memset(&answer, 0, sizeof(answer));
     answer.status = 200;
-    snprintf(answer.headers[H_TIMESTAMP], sizeof(answer.headers[0]), "%lld", (long long)time(NULL));
-    snprintf(answer.headers[H_NONCE], sizeof(answer.headers[0]), "n");
-    snprintf(answer.headers[H_SERIAL], sizeof(answer.headers[0]), "%s", TU_PUBKEY_ID);
-    assert_int_equal(wxp_response_message(wxp_span_of(answer.headers[H_TIMESTAMP]), wxp_span_of("n"),
+    snprintf(answer.headers[WXPAY_H_TIMESTAMP], sizeof(answer.headers[0]), "%lld", (long long)time(NULL));
+    snprintf(answer.headers[WXPAY_H_NONCE], sizeof(answer.headers[0]), "n");
+    snprintf(answer.headers[WXPAY_H_SERIAL], sizeof(answer.headers[0]), "%s", TU_PUBKEY_ID);
+    assert_int_equal(wxp_response_message(wxp_span_of(answer.headers[WXPAY_H_TIMESTAMP]), wxp_span_of("n"),
                                           wxp_span_of(body), &msg, &len), WXP_OK);
     assert_int_equal(wxp_sign(k, msg, len, &sig), WXP_OK);
-    snprintf(answer.headers[H_SIGNATURE], sizeof(answer.headers[0]), "%s", sig);
-    answer.present[H_TIMESTAMP] = answer.present[H_NONCE] = answer.present[H_SERIAL] = true;
-    answer.present[H_SIGNATURE] = true;
+    snprintf(answer.headers[WXPAY_H_SIGNATURE], sizeof(answer.headers[0]), "%s", sig);
+    answer.present[WXPAY_H_TIMESTAMP] = answer.present[WXPAY_H_NONCE] = answer.present[WXPAY_H_SERIAL] = true;
+    answer.present[WXPAY_H_SIGNATURE] = true;
     answer.body = (char *)(uintptr_t)body;
     answer.body_len = strlen(body);
     free(msg);
@@ -186,7 +186,7 @@ static int client_op(void)
     wxpay_client *c = wxpay_client_new();
     char *req = NULL;
     wxpay_result *r = NULL;
-    wxpay_job_spec s;
+    Wxpay_spec s;
     memset(&s, 0, sizeof(s));
     if (!c)
         return 1;
@@ -196,14 +196,14 @@ static int client_op(void)
     if (!rc) rc = wxpay_set_merchant_cert_file(c, cert_path);
     if (!rc) rc = wxpay_add_wechatpay_public_key_file(c, pub_path, TU_PUBKEY_ID);
     if (!rc) rc = wxpay_dry_run_reverse(c, "ord*2026|01", TU_APPID, &req);
-    if (!rc) rc = wxpay_spec_reverse(c, &s, "1217752501201407033233368018", TU_APPID);
+    if (!rc) rc = Wxpay_spec_reverse(c, &s, "1217752501201407033233368018", TU_APPID);
     if (!rc) {
         /* A verified answer, judged as the transport would hand it over. */
-        wxpay_answer a = answer;
+        Wxpay_answer a = answer;
         a.body = __real_malloc(answer.body_len + 1); /* the transport's, not counted */
         memcpy(a.body, answer.body, answer.body_len + 1);
         bool retry;
-        r = wxpay_judge(c, &s, &a, 1, &retry);
+        r = Wxpay_judge(c, &s, &a, 1, &retry);
         free(a.body);
         rc = r ? wxpay_result_code(r) : WXPAY_E_NOMEM;
     }
@@ -213,7 +213,7 @@ static int client_op(void)
         clean = 1;
     }
     wxpay_result_free(r);
-    wxpay_spec_clear(&s);
+    Wxpay_spec_clear(&s);
     free(req);
     wxpay_client_free(c);
     return clean;
@@ -237,7 +237,8 @@ int main(void)
 {
     cJSON_Hooks hooks = {cjson_malloc, free};
     cJSON_InitHooks(&hooks); /* cJSON's allocations for us are failed too */
-    wxpay_global_init();
+    if (wxpay_global_init() != WXPAY_OK)
+        return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(protocol_survives_every_single_allocation_failure),
         cmocka_unit_test(client_survives_every_single_allocation_failure),

@@ -1,0 +1,231 @@
+/* request.c: what to send. A spec is the request as asked for (expanded
+ * path, body); each attempt is signed from it afresh. Pure: no I/O. */
+#include "wxpay_int.h"
+#include "wxp_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void Wxpay_spec_clear(Wxpay_spec *s)
+{
+    if (!s)
+        return;
+    free(s->target);
+    free(s->body);
+    memset(s, 0, sizeof(*s));
+}
+
+wxpay_code Wxpay_spec_init(wxpay_client *c, Wxpay_spec *s, const char *method, const char *path,
+                           const wxp_param *params, size_t nparams, const char *json_body)
+{
+    wxp_diag d = {"", ""};
+    char *tmpl = NULL;
+    wxp_err e;
+
+    memset(s, 0, sizeof(*s));
+    if (!c || !method || !path || (!params && nparams))
+        return WXPAY_E_ARG;
+    if (!c->merchant_key)
+        return Wxpay_config_error(c, WXPAY_SETTING_MERCHANT_KEY, "no merchant private key is set");
+    if (!c->merchant_serial[0])
+        return Wxpay_config_error(c, WXPAY_SETTING_MERCHANT_SERIAL,
+                                  "no merchant certificate serial is set (give it with the key, "
+                                  "or set the merchant certificate)");
+    if (!c->mchid[0])
+        return Wxpay_config_error(c, WXPAY_SETTING_MCHID, "no mchid is set");
+    if (wxp_keyring_find(c->ring, wxp_span_of(c->expect_serial)) == NULL)
+        return Wxpay_config_error(c, WXPAY_SETTING_WECHATPAY_KEY,
+                                  "no WeChat Pay verification key is set (a WeChat Pay public "
+                                  "key with its id, or a platform certificate)");
+    if (strlen(method) >= sizeof(s->method) ||
+        strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method))
+        return Wxpay_config_error(c, WXPAY_SETTING_REQUEST,
+                                  "method \"%s\" must be an uppercase HTTP method", method);
+    memcpy(s->method, method, strlen(method) + 1);
+    /* A {name} means a template; otherwise it is the chain form (which
+     * leaves a plain dash-case path unchanged). */
+    if (!strchr(path, '{')) {
+        e = wxp_chain_to_template(path, &tmpl, &d);
+        if (e)
+            return Wxpay_config_error(c, WXPAY_SETTING_REQUEST, "path \"%s\": %s", path, d.text);
+        path = tmpl;
+    }
+    e = wxp_template_expand(path, params, nparams, &s->target, &d);
+    free(tmpl);
+    if (e)
+        return e == WXP_ERR_NOMEM ? WXPAY_E_NOMEM
+                                  : Wxpay_config_error(c, WXPAY_SETTING_REQUEST, "%s", d.text);
+    if (json_body) {
+        s->body_len = strlen(json_body);
+        s->body = Wxp_strdup(json_body);
+        if (!s->body) {
+            Wxpay_spec_clear(s);
+            return WXPAY_E_NOMEM;
+        }
+    }
+    return WXPAY_OK;
+}
+
+wxpay_code Wxpay_spec_reverse(wxpay_client *c, Wxpay_spec *s, const char *otn, const char *appid)
+{
+    wxp_diag d = {"", ""};
+    char *body = NULL;
+    wxpay_code rc;
+
+    memset(s, 0, sizeof(*s));
+    if (!c || !otn || !appid)
+        return WXPAY_E_ARG;
+    if (wxp_check_out_trade_no(wxp_span_of(otn), &d) != WXP_OK ||
+        wxp_check_appid(wxp_span_of(appid), &d) != WXP_OK)
+        return Wxpay_config_error(c, WXPAY_SETTING_REQUEST, "%s", d.text);
+    if (wxp_reverse_request_build(appid, c->mchid, &body) != WXP_OK)
+        return WXPAY_E_NOMEM;
+    wxp_param p = {"out_trade_no", otn};
+    rc = Wxpay_spec_init(c, s, "POST", "v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", &p,
+                         1, body);
+    free(body);
+    if (rc == WXPAY_OK) {
+        s->is_reverse = true;
+        memcpy(s->out_trade_no, otn, strlen(otn) + 1);
+    }
+    return rc;
+}
+
+static char *header_line(const char *name, const char *value)
+{
+    size_t n = strlen(name) + strlen(value) + 3;
+    char *l = malloc(n);
+    if (l)
+        snprintf(l, n, "%s: %s", name, value);
+    return l;
+}
+
+void Wxpay_free_headers(char *headers[WXPAY_MAX_HEADERS])
+{
+    for (int i = 0; i < WXPAY_MAX_HEADERS; i++) {
+        free(headers[i]);
+        headers[i] = NULL;
+    }
+}
+
+/* The signature and the Authorization value for spec at time ts. */
+static wxpay_code authorization(const wxpay_client *c, const Wxpay_spec *s, int64_t ts,
+                                const char *nonce, char **auth, char *why, size_t cap)
+{
+    char *msg = NULL, *sig = NULL;
+    size_t len;
+    wxp_err e = wxp_request_message(wxp_span_of(s->method), wxp_span_of(s->target), ts,
+                                    wxp_span_of(nonce), (wxp_span){s->body, s->body_len}, &msg,
+                                    &len);
+    if (e == WXP_OK)
+        e = wxp_sign(c->merchant_key, msg, len, &sig);
+    free(msg);
+    if (e == WXP_OK) {
+        wxp_auth a = {
+            .mchid = wxp_span_of(c->mchid),
+            .nonce_str = wxp_span_of(nonce),
+            .timestamp_value = ts,
+            .serial_no = wxp_span_of(c->merchant_serial),
+            .signature = wxp_span_of(sig),
+        };
+        e = wxp_auth_build(&a, auth);
+    }
+    free(sig);
+    if (e == WXP_OK)
+        return WXPAY_OK;
+    snprintf(why, cap, "cannot sign the request: %s", wxp_strerror(e));
+    return e == WXP_ERR_NOMEM ? WXPAY_E_NOMEM : WXPAY_E_SIGN;
+}
+
+wxpay_code Wxpay_sign_headers(const wxpay_client *c, const Wxpay_spec *s,
+                              char *headers[WXPAY_MAX_HEADERS], char *why, size_t cap)
+{
+    char nonce[sizeof(c->fixed_nonce)];
+    char *auth = NULL;
+    int64_t ts = c->fixed_ts ? c->fixed_ts : (int64_t)time(NULL);
+    int i = 0;
+
+    memset(headers, 0, WXPAY_MAX_HEADERS * sizeof(char *));
+    if (c->fixed_nonce[0]) {
+        memcpy(nonce, c->fixed_nonce, sizeof(nonce));
+    } else if (wxp_nonce(nonce) != WXP_OK) {
+        snprintf(why, cap, "cannot sign the request: the system gave no random bytes for a nonce");
+        return WXPAY_E_SIGN;
+    }
+    wxpay_code rc = authorization(c, s, ts, nonce, &auth, why, cap);
+    if (rc)
+        return rc;
+    headers[i++] = header_line("Authorization", auth);
+    free(auth);
+    headers[i++] = header_line("Accept", "application/json");
+    if (s->body)
+        headers[i++] = header_line("Content-Type", "application/json");
+    headers[i++] = header_line("User-Agent", c->user_agent);
+    headers[i++] = header_line("Wechatpay-Serial", c->expect_serial);
+    for (int k = 0; k < i; k++)
+        if (!headers[k]) {
+            Wxpay_free_headers(headers);
+            snprintf(why, cap, "out of memory");
+            return WXPAY_E_NOMEM;
+        }
+    return WXPAY_OK;
+}
+
+static wxpay_code dry_run(wxpay_client *c, Wxpay_spec *s, char **out)
+{
+    char *h[WXPAY_MAX_HEADERS], why[200];
+    wxpay_code rc = Wxpay_sign_headers(c, s, h, why, sizeof(why));
+    size_t n = 0;
+    if (rc) {
+        snprintf(c->error, sizeof(c->error), "%s", why);
+        c->error_setting = WXPAY_SETTING_NONE;
+        return rc;
+    }
+    const char *base = c->base_url;
+    n = strlen(s->method) + strlen(base) + strlen(s->target) + s->body_len + 16;
+    for (int i = 0; i < WXPAY_MAX_HEADERS && h[i]; i++)
+        n += strlen(h[i]) + 1;
+    char *buf = malloc(n), *p = buf;
+    if (!buf) {
+        Wxpay_free_headers(h);
+        return WXPAY_E_NOMEM;
+    }
+    p += snprintf(p, n, "%s %s%s\n", s->method, base, s->target);
+    for (int i = 0; i < WXPAY_MAX_HEADERS && h[i]; i++)
+        p += snprintf(p, n - (size_t)(p - buf), "%s\n", h[i]);
+    p += snprintf(p, n - (size_t)(p - buf), "\n");
+    if (s->body_len)
+        memcpy(p, s->body, s->body_len);
+    p[s->body_len] = '\0';
+    Wxpay_free_headers(h);
+    *out = buf;
+    return WXPAY_OK;
+}
+
+wxpay_code wxpay_dry_run(wxpay_client *c, const char *method, const char *path,
+                         const wxp_param *params, size_t nparams, const char *json_body, char **out)
+{
+    Wxpay_spec s;
+    if (!out)
+        return WXPAY_E_ARG;
+    wxpay_code rc = Wxpay_spec_init(c, &s, method, path, params, nparams, json_body);
+    if (rc == WXPAY_OK)
+        rc = dry_run(c, &s, out);
+    Wxpay_spec_clear(&s);
+    return rc;
+}
+
+wxpay_code wxpay_dry_run_reverse(wxpay_client *c, const char *otn, const char *appid, char **out)
+{
+    Wxpay_spec s;
+    if (!out)
+        return WXPAY_E_ARG;
+    wxpay_code rc = Wxpay_spec_reverse(c, &s, otn, appid);
+    if (rc == WXPAY_OK)
+        rc = dry_run(c, &s, out);
+    Wxpay_spec_clear(&s);
+    return rc;
+}
+
