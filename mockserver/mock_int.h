@@ -1,6 +1,6 @@
 /* mock_int.h: shared between the mockserver/ sources. Not installed. */
-#ifndef WXM_INTERNAL_H
-#define WXM_INTERNAL_H
+#ifndef WXM_INT_H
+#define WXM_INT_H
 
 #include <wxpay/mock.h>
 
@@ -74,9 +74,14 @@ typedef struct wxm_step {
     int32_t ms;       /* delay/hang length, at most 3,600,000; 0 = default */
 } wxm_step;
 
+/* The default step of an action: whether and when it changes the state. */
+wxm_step wxm_step_default(wxm_step_action a);
 /* Parses a JSON array of steps ("script"); names the bad step and field. */
 wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n,
                          wxp_diag *diag);
+
+/* The steps as the admin API shows them. */
+cJSON *wxm_script_json(const wxm_step *steps, size_t n);
 
 #define WXM_MAX_SCRIPT 16
 
@@ -118,10 +123,6 @@ size_t wxm_store_count(wxm_store *s);
  * position past its end...). false with `why` filled on the first. */
 bool wxm_store_check(wxm_store *s, char *why, size_t cap);
 
-/* Order as JSON for the admin API (all fields, refund record, script). */
-cJSON *wxm_order_admin_json(const wxm_order *o);
-/* Order from an admin PUT body; fields absent keep the defaults in *o. */
-wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag);
 
 /* ------------------------------------------------------------- nonces */
 
@@ -180,9 +181,37 @@ struct wxm_mock {
     uint64_t request_seq; /* atomic: Request-ID */
 };
 
+/* ------------------------------------------------------- orderjson.c */
+
+/* Order as JSON for the admin API (all fields, refund record, script). */
+cJSON *wxm_order_admin_json(const wxm_order *o);
+/* Order from an admin PUT body; fields absent keep the defaults in *o. */
+wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag);
+
+/* ------------------------------------------------------- catalogue.c */
+
 /* The zero-config catalogue: how an unknown order whose out_trade_no starts
  * with a known prefix begins life. Returns false for ORDER_NOT_EXIST. */
 bool wxm_catalogue_order(const char *out_trade_no, int64_t now, wxm_order *o);
+
+/* ---------------------------------------------------------- answer.c */
+
+/* Adds a header (copied); a failure makes the answer a 500 (a->broken). */
+void wxm_answer_header(wxm_answer *a, const char *name, const char *value);
+/* Sets the body (copied), the same way. */
+void wxm_answer_body(wxm_answer *a, const char *text, size_t n);
+/* A plain JSON answer (admin): takes ownership of j. */
+void wxm_answer_json(wxm_answer *a, int status, cJSON *j);
+/* The answer's WeChat Pay code, in the journal entry and for the log. */
+void wxm_answer_code(wxm_answer *a, wxm_json *entry, const char *code);
+/* An API answer: the JSON body (taken), Request-ID, and the signature
+ * headers, corrupted as `fault` says. */
+void wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body,
+                    wxm_step_action fault, int64_t now);
+/* {"code", "message", "detail"} of an error answer; takes detail. */
+cJSON *wxm_error_body(const char *code, const char *message, cJSON *detail);
+/* Adds bytes as a string member, quoted to printable ASCII (wxp_quote). */
+void wxm_add_quoted(cJSON *obj, const char *name, wxp_span s);
 
 /* ------------------------------------------------------------- checks */
 
@@ -202,8 +231,6 @@ typedef struct wxm_verdict {
     cJSON *detail;     /* owned; the "detail" object of the error answer */
     char message[400]; /* the "message" of the error answer */
 } wxm_verdict;
-
-#endif
 
 /* -------------------------------------------------- one API request */
 
@@ -232,3 +259,27 @@ typedef struct wxm_ctx {
 /* Runs every check of README "Checks" in order; false at the first that
  * fails, with ctx->fail filled (status, code, message, detail). */
 bool wxm_check_request(wxm_ctx *ctx);
+
+/* --------------------------------------------------------- sigdiag.c */
+
+/* The message the request should have signed (malloc'd; NULL when out of
+ * memory), from the raw request and its Authorization. */
+char *wxm_signed_message(const wxm_ctx *c, size_t *len);
+/* Adds to `det` (the error detail) the sign_information with the expected
+ * message and, when another message or key explains the signature, the
+ * likely_mistake. Returns that mistake's explanation, or NULL. */
+const char *wxm_signature_diagnosis(const wxm_ctx *c, wxp_err e, const char *msg, size_t len,
+                                    cJSON *det);
+
+/* ----------------------------------------------------------- rules.c */
+
+/* The answers of the endpoints to a request that passed every check. */
+void wxm_rule_reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry);
+void wxm_rule_query(wxm_ctx *c, wxm_answer *a, wxm_json *entry);
+
+/* ----------------------------------------------------------- admin.c */
+
+/* Answers a request under /__admin/. */
+void wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a);
+
+#endif /* WXM_INT_H */

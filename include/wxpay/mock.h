@@ -93,8 +93,12 @@ typedef struct wxm_answer {
     char code[32];   /* WeChat Pay error code of an error answer, for logs */
     wxm_action action;
     int64_t wait_ms; /* act only after this long (the listener parks the connection) */
-    /* Internal: a state change to apply after the wait (wxm_answer_commit). */
-    struct wxm_deferred *deferred;
+    /* NULL, or why the answer could not be built (out of memory, say): it
+     * is then a bodiless 500 with code SYSTEM_ERROR. */
+    const char *broken;
+    /* Opaque: a state change that wxm_answer_commit() applies after the
+     * wait; NULL when there is none. */
+    struct wxm_pending *pending;
 } wxm_answer;
 
 /* Handles one request at time `now` (Unix seconds). Always fills `out`;

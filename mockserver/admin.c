@@ -1,0 +1,171 @@
+/* admin.c: the admin API under /__admin/ (README "Admin API"), a table of
+ * routes: each names its path, the methods it takes and its handler. */
+#include "mock_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What an admin handler gets. */
+typedef struct admin_call {
+    wxm_mock *m;
+    const wxm_request *r;
+    int64_t now;
+    wxp_span path, query; /* the target split at '?' */
+    const char *param;    /* {out_trade_no}, for routes that take one */
+} admin_call;
+
+static void admin_error(wxm_answer *a, int status, const char *field, const char *text)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "error", text);
+    if (field && *field)
+        cJSON_AddStringToObject(j, "field", field);
+    wxm_answer_json(a, status, j);
+}
+
+static void answer_flag(wxm_answer *a, const char *name)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddBoolToObject(j, name, 1);
+    wxm_answer_json(a, 200, j);
+}
+
+/* ------------------------------------------------------------ routes */
+
+static void get_health(const admin_call *c, wxm_answer *a)
+{
+    wxm_mock *m = c->m;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "status", "ok");
+    cJSON_AddNumberToObject(j, "orders", (double)wxm_store_count(m->orders));
+    cJSON_AddNumberToObject(j, "requests", (double)wxm_journal_total(m->journal));
+    cJSON_AddNumberToObject(j, "nonces_evicted_early", (double)wxm_nonces_evicted_live(m->nonces));
+    cJSON_AddStringToObject(j, "mode",
+                            m->cfg->mode == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
+    cJSON_AddStringToObject(j, "wechatpay_serial", m->cfg->serial);
+    wxm_answer_json(a, 200, j);
+}
+
+static void post_reset(const admin_call *c, wxm_answer *a)
+{
+    wxm_store_clear(c->m->orders);
+    wxm_nonces_clear(c->m->nonces);
+    wxm_journal_clear(c->m->journal);
+    answer_flag(a, "reset");
+}
+
+static void get_journal(const admin_call *c, wxm_answer *a)
+{
+    char otn[WXP_PARAM_MAX_LEN + 1];
+    bool filter = c->query.ptr && wxm_query_param(c->query, "out_trade_no", otn, sizeof(otn));
+    char *text = wxm_journal_dump(c->m->journal, filter ? otn : NULL);
+    if (!text) {
+        admin_error(a, 500, "", "out of memory for the journal dump");
+        return;
+    }
+    a->status = 200;
+    wxm_answer_header(a, "Content-Type", "application/json");
+    wxm_answer_body(a, text, strlen(text));
+    free(text);
+}
+
+static void delete_journal(const admin_call *c, wxm_answer *a)
+{
+    wxm_journal_clear(c->m->journal);
+    answer_flag(a, "cleared");
+}
+
+static void get_order(const admin_call *c, wxm_answer *a)
+{
+    wxm_order o;
+    if (!wxm_store_get(c->m->orders, c->param, &o)) {
+        admin_error(a, 404, "out_trade_no", "no such order (PUT it first)");
+        return;
+    }
+    wxm_answer_json(a, 200, wxm_order_admin_json(&o));
+}
+
+static void put_order(const admin_call *c, wxm_answer *a)
+{
+    const wxm_config *cfg = c->m->cfg;
+    wxp_diag d = {"", ""};
+    cJSON *body = cJSON_ParseWithLength(c->r->body.ptr ? c->r->body.ptr : "", c->r->body.len);
+    if (!body) {
+        admin_error(a, 400, "body", "body is not valid JSON");
+        return;
+    }
+    wxm_order o;
+    memset(&o, 0, sizeof(o));
+    memcpy(o.out_trade_no, c->param, strlen(c->param) + 1); /* checked: at most 32 */
+    o.amount = 100;
+    o.created_at = c->now;
+    memcpy(o.mchid, cfg->merchants[0].mchid, sizeof(o.mchid));
+    snprintf(o.appid, sizeof(o.appid), "%s", cfg->merchants[0].appids[0]);
+    snprintf(o.transaction_id, sizeof(o.transaction_id), "42000%015lld", (long long)c->now);
+    wxp_err e = wxm_order_from_json(body, &o, &d);
+    cJSON_Delete(body);
+    if (e) {
+        admin_error(a, 400, d.field, d.text);
+        return;
+    }
+    if (wxm_store_put(c->m->orders, &o) != WXP_OK) {
+        admin_error(a, 500, "", "out of memory");
+        return;
+    }
+    wxm_answer_json(a, 200, wxm_order_admin_json(&o));
+}
+
+typedef void (*admin_fn)(const admin_call *c, wxm_answer *a);
+
+static const struct route {
+    const char *path; /* a template when it holds {out_trade_no} */
+    const char *allowed; /* for the 405 */
+    admin_fn get, put, post, del;
+} routes[] = {
+    {"/__admin/health", "use GET /__admin/health", get_health, NULL, NULL, NULL},
+    {"/__admin/reset", "use POST /__admin/reset", NULL, NULL, post_reset, NULL},
+    {"/__admin/journal", "use GET or DELETE /__admin/journal", get_journal, NULL, NULL,
+     delete_journal},
+    {"/__admin/orders/{out_trade_no}", "use PUT or GET /__admin/orders/{out_trade_no}", get_order,
+     put_order, NULL, NULL},
+};
+
+void wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
+{
+    const char *qm = memchr(r->target.ptr, '?', r->target.len);
+    admin_call c = {.m = m, .r = r, .now = now};
+    c.path = (wxp_span){r->target.ptr, qm ? (size_t)(qm - r->target.ptr) : r->target.len};
+    if (qm)
+        c.query = (wxp_span){qm + 1, r->target.len - c.path.len - 1};
+
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const struct route *rt = &routes[i];
+        wxp_match mt;
+        wxp_diag d = {"", ""};
+        if (strchr(rt->path, '{')) {
+            if (wxp_template_match(rt->path, c.path, &mt, &d) != WXP_OK)
+                continue;
+            c.param = mt.params[0].value;
+            if (wxp_check_out_trade_no(wxp_span_of(c.param), &d) != WXP_OK) {
+                admin_error(a, 400, "out_trade_no", d.text);
+                return;
+            }
+        } else if (!wxp_span_eq(c.path, rt->path)) {
+            continue;
+        }
+        admin_fn fn = wxp_span_eq(r->method, "GET")      ? rt->get
+                      : wxp_span_eq(r->method, "PUT")    ? rt->put
+                      : wxp_span_eq(r->method, "POST")   ? rt->post
+                      : wxp_span_eq(r->method, "DELETE") ? rt->del
+                                                         : NULL;
+        if (!fn)
+            admin_error(a, 405, "method", rt->allowed);
+        else
+            fn(&c, a);
+        return;
+    }
+    admin_error(a, 404, "path",
+                "unknown admin endpoint; see README: /__admin/orders/{out_trade_no}, "
+                "/__admin/journal, /__admin/reset, /__admin/health");
+}

@@ -1,0 +1,115 @@
+/* orderjson.c: orders as the admin API shows them and as a PUT gives
+ * them (README "Admin API"); unknown fields are refused, field by field. */
+#include "mock_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+cJSON *wxm_order_admin_json(const wxm_order *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "out_trade_no", o->out_trade_no);
+    cJSON_AddStringToObject(j, "mchid", o->mchid);
+    cJSON_AddStringToObject(j, "appid", o->appid);
+    cJSON_AddStringToObject(j, "transaction_id", o->transaction_id);
+    cJSON_AddStringToObject(j, "trade_state", wxm_state_name(o->state));
+    cJSON_AddNumberToObject(j, "amount", (double)o->amount);
+    cJSON_AddNumberToObject(j, "created_at", (double)o->created_at);
+    cJSON_AddNumberToObject(j, "reverse_calls", o->reverse_calls);
+    if (o->reversed_at)
+        cJSON_AddNumberToObject(j, "reversed_at", (double)o->reversed_at);
+    if (o->refunded) {
+        cJSON *r = cJSON_AddObjectToObject(j, "refund");
+        cJSON_AddStringToObject(r, "refund_id", o->refund_id);
+        cJSON_AddNumberToObject(r, "amount", (double)o->refund_amount);
+        cJSON_AddNumberToObject(r, "created_at", (double)o->refunded_at);
+    } else {
+        cJSON_AddNullToObject(j, "refund");
+    }
+    cJSON_AddItemToObject(j, "script", wxm_script_json(o->script + o->pos, o->nsteps - o->pos));
+    return j;
+}
+
+static wxp_err id_field(const cJSON *obj, const char *name, char *out, size_t cap,
+                        wxp_err (*check)(wxp_span, wxp_diag *), wxp_diag *diag)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!v)
+        return WXP_OK;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+        return wxp_fail(diag, WXP_ERR_ARG, name, "%s must be a string of at most %zu characters",
+                        name, cap - 1);
+    if (check) {
+        wxp_err e = check(wxp_span_of(v->valuestring), diag);
+        if (e)
+            return e;
+    }
+    memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+    return WXP_OK;
+}
+
+wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag)
+{
+    static const char *known[] = {"trade_state", "amount", "created_at", "age_seconds",
+                                  "mchid", "appid", "transaction_id", "script", "out_trade_no",
+                                  "refund", "reverse_calls", "reversed_at"};
+    const cJSON *it, *v;
+    wxp_err err;
+
+    if (!cJSON_IsObject(obj))
+        return wxp_fail(diag, WXP_ERR_ARG, "body", "order must be a JSON object");
+    cJSON_ArrayForEach(it, obj) {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            ok |= strcmp(it->string, known[i]) == 0;
+        if (!ok)
+            return wxp_fail(diag, WXP_ERR_ARG, "body",
+                            "unknown field \"%s\" (known: trade_state, amount, created_at, "
+                            "age_seconds, mchid, appid, transaction_id, script)", it->string);
+    }
+    v = cJSON_GetObjectItemCaseSensitive(obj, "trade_state");
+    if (!v)
+        return wxp_fail(diag, WXP_ERR_ARG, "trade_state",
+                        "trade_state is required: SUCCESS, REFUND, NOTPAY, CLOSED, REVOKED, "
+                        "USERPAYING or PAYERROR");
+    if (!cJSON_IsString(v) || !wxm_state_parse(v->valuestring, &o->state))
+        return wxp_fail(diag, WXP_ERR_ARG, "trade_state",
+                        "trade_state must be one of SUCCESS, REFUND, NOTPAY, CLOSED, REVOKED, "
+                        "USERPAYING, PAYERROR");
+    v = cJSON_GetObjectItemCaseSensitive(obj, "amount");
+    if (v) {
+        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e12 ||
+            v->valuedouble != (double)(int64_t)v->valuedouble)
+            return wxp_fail(diag, WXP_ERR_ARG, "amount", "amount must be a whole number of fen >= 1");
+        o->amount = (int64_t)v->valuedouble;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(obj, "created_at");
+    if (v) {
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e11)
+            return wxp_fail(diag, WXP_ERR_ARG, "created_at", "created_at must be Unix seconds");
+        o->created_at = (int64_t)v->valuedouble;
+    }
+    v = cJSON_GetObjectItemCaseSensitive(obj, "age_seconds");
+    if (v) {
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e10)
+            return wxp_fail(diag, WXP_ERR_ARG, "age_seconds", "age_seconds must be >= 0");
+        o->created_at -= (int64_t)v->valuedouble; /* relative to the default "now" */
+    }
+    if ((err = id_field(obj, "mchid", o->mchid, sizeof(o->mchid), wxp_check_mchid, diag)) ||
+        (err = id_field(obj, "appid", o->appid, sizeof(o->appid), wxp_check_appid, diag)) ||
+        (err = id_field(obj, "transaction_id", o->transaction_id, sizeof(o->transaction_id), NULL,
+                        diag)))
+        return err;
+    v = cJSON_GetObjectItemCaseSensitive(obj, "script");
+    o->nsteps = o->pos = 0;
+    if (v && !cJSON_IsNull(v)) {
+        wxm_step *steps;
+        size_t n;
+        if ((err = wxm_script_parse(v, &steps, &n, diag)))
+            return err;
+        memcpy(o->script, steps, n * sizeof(*steps));
+        o->nsteps = n;
+        free(steps);
+    }
+    return WXP_OK;
+}

@@ -1,0 +1,235 @@
+/* rules.c: the order rules of the API endpoints. A reverse call decides
+ * under the order's lock, from the state before the call and the script's
+ * next step, what to answer and how the order changes (now, or after the
+ * answer's wait); a query reports the order as it is. */
+#include "mock_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_DELAY_MS 3000
+
+struct wxm_pending {
+    char out_trade_no[WXP_PARAM_MAX_LEN + 1];
+    int64_t now;
+};
+
+static void apply_reverse(wxm_order *o, int64_t now)
+{
+    if (o->state == WXM_REVOKED || o->state == WXM_CLOSED || o->state == WXM_REFUND)
+        return;
+    if (o->state == WXM_SUCCESS) {
+        o->refunded = true;
+        o->refund_amount = o->amount;
+        o->refunded_at = now;
+        snprintf(o->refund_id, sizeof(o->refund_id), "50300%015lld", (long long)now);
+    }
+    o->state = WXM_REVOKED;
+    o->reversed_at = now;
+}
+
+static void apply_pending(wxm_order *o, void *ctx)
+{
+    apply_reverse(o, ((struct wxm_pending *)ctx)->now);
+}
+
+void wxm_answer_commit(wxm_mock *m, wxm_answer *a)
+{
+    if (!a || !a->pending)
+        return;
+    wxm_store_with(m->orders, a->pending->out_trade_no, NULL, apply_pending, a->pending);
+    free(a->pending);
+    a->pending = NULL;
+}
+
+/* What one reverse call decides under the order's lock. */
+typedef struct decision {
+    wxm_ctx *c;
+    bool exists;
+    int status;
+    const char *code;
+    char message[200];
+    wxm_step step;
+    bool later; /* the state changes after the wait */
+    wxm_order after; /* the order as it is after the call */
+} decision;
+
+static void decide_reverse(wxm_order *o, void *arg)
+{
+    decision *d = arg;
+    wxm_ctx *c = d->c;
+    const wxm_config *cfg = c->m->cfg;
+
+    d->exists = true;
+    if (!o->mchid[0]) { /* a catalogue order adopts its first caller */
+        memcpy(o->mchid, c->mchid, sizeof(o->mchid));
+        memcpy(o->appid, c->appid, sizeof(o->appid));
+    }
+    if (strcmp(o->mchid, c->mchid) != 0) { /* another merchant's order */
+        d->exists = false;
+        return;
+    }
+    o->reverse_calls++;
+    d->step = (wxm_step){WXM_STEP_OK, true, false, 0};
+    if (o->pos < o->nsteps)
+        d->step = o->script[o->pos++];
+
+    /* The business answer, from the state before this call. */
+    d->status = 200;
+    if (c->now - o->created_at > cfg->reverse_window_seconds) {
+        d->status = 400;
+        d->code = "REVERSE_EXPIRE";
+        snprintf(d->message, sizeof(d->message),
+                 "订单已超过撤销期限 (the order is older than 7 days; refund it instead)");
+    } else if (o->state == WXM_CLOSED) {
+        d->status = 400;
+        d->code = "ORDER_CLOSED";
+        snprintf(d->message, sizeof(d->message), "订单已关闭 (the order is closed; do not retry)");
+    } else if (o->state == WXM_REFUND) {
+        d->status = 403;
+        d->code = "TRADE_ERROR";
+        snprintf(d->message, sizeof(d->message),
+                 "订单已退款 (the order has a refund; it cannot be reversed)");
+    }
+    switch (d->step.action) {
+    case WXM_STEP_SYSTEM_ERROR:
+        d->status = 500;
+        d->code = "SYSTEM_ERROR";
+        snprintf(d->message, sizeof(d->message),
+                 "系统错误 (scripted SYSTEM_ERROR; retry with the same out_trade_no)");
+        break;
+    case WXM_STEP_PARAM_ERROR:
+        d->status = 400;
+        d->code = "PARAM_ERROR";
+        snprintf(d->message, sizeof(d->message), "参数错误 (scripted PARAM_ERROR; fix the request, do not retry)");
+        break;
+    case WXM_STEP_FREQUENCY_LIMITED:
+        d->status = 429;
+        d->code = "FREQUENCY_LIMITED";
+        snprintf(d->message, sizeof(d->message),
+                 "频率超限 (scripted FREQUENCY_LIMITED; back off and retry)");
+        break;
+    default: break;
+    }
+    if (d->status == 200 || d->step.action == WXM_STEP_SYSTEM_ERROR ||
+        d->step.action == WXM_STEP_FREQUENCY_LIMITED || d->step.action == WXM_STEP_PARAM_ERROR) {
+        bool business_ok = o->state != WXM_CLOSED && o->state != WXM_REFUND &&
+                           c->now - o->created_at <= cfg->reverse_window_seconds;
+        if (business_ok && d->step.apply) {
+            bool later = !d->step.apply_first &&
+                         (d->step.action == WXM_STEP_DELAY || d->step.action == WXM_STEP_HANG ||
+                          d->step.action == WXM_STEP_DROP);
+            if (later)
+                d->later = true;
+            else
+                apply_reverse(o, c->now);
+        }
+    }
+    d->after = *o;
+}
+
+void wxm_rule_reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
+{
+    wxm_mock *m = c->m;
+    decision d;
+    wxm_order init;
+
+    memset(&d, 0, sizeof(d));
+    d.c = c;
+    bool create = m->cfg->zero_config && wxm_catalogue_order(c->out_trade_no, c->now, &init);
+    if (!wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, decide_reverse, &d) ||
+        !d.exists) {
+        cJSON *det = cJSON_CreateObject();
+        cJSON_AddStringToObject(det, "out_trade_no", c->out_trade_no);
+        wxm_api_answer(
+            m, a, 404,
+            wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", det),
+            WXM_STEP_OK, c->now);
+        wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
+        return;
+    }
+    cJSON *body;
+    if (d.status == 200) {
+        body = cJSON_CreateObject();
+        cJSON_AddStringToObject(body, "appid", c->appid);
+        cJSON_AddStringToObject(body, "mchid", c->mchid);
+        cJSON_AddStringToObject(body, "out_trade_no", c->out_trade_no);
+    } else {
+        body = wxm_error_body(d.code, d.message, NULL);
+        wxm_answer_code(a, entry, d.code);
+    }
+    wxm_step_action answer_fault = d.step.action;
+    wxm_api_answer(m, a, d.status, body, answer_fault, c->now);
+    switch (d.step.action) {
+    case WXM_STEP_DELAY: a->wait_ms = d.step.ms ? d.step.ms : DEFAULT_DELAY_MS; break;
+    case WXM_STEP_HANG:
+        a->wait_ms = d.step.ms ? d.step.ms : m->cfg->hang_ms;
+        a->action = WXM_DROP;
+        break;
+    case WXM_STEP_DROP: a->action = WXM_DROP; break;
+    default: break;
+    }
+    if (d.later) {
+        a->pending = calloc(1, sizeof(*a->pending));
+        if (a->pending) {
+            memcpy(a->pending->out_trade_no, c->out_trade_no, sizeof(a->pending->out_trade_no));
+            a->pending->now = c->now;
+        }
+    }
+    wxm_json_cstring(entry, "fault", wxm_step_name(d.step.action));
+    wxm_json_cstring(entry, "state_after", wxm_state_name(d.after.state));
+    if (d.later)
+        wxm_json_cstring(entry, "state_change", "after_wait");
+}
+
+static const char *state_desc(wxm_state s)
+{
+    switch (s) {
+    case WXM_SUCCESS: return "支付成功";
+    case WXM_REFUND: return "转入退款";
+    case WXM_NOTPAY: return "未支付";
+    case WXM_CLOSED: return "已关闭";
+    case WXM_REVOKED: return "已撤销";
+    case WXM_USERPAYING: return "用户支付中";
+    case WXM_PAYERROR: return "支付失败";
+    }
+    return "";
+}
+
+static void copy_order(wxm_order *o, void *ctx)
+{
+    *(wxm_order *)ctx = *o;
+}
+
+void wxm_rule_query(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
+{
+    wxm_mock *m = c->m;
+    wxm_order o, init;
+    bool create = m->cfg->zero_config && wxm_catalogue_order(c->out_trade_no, c->now, &init);
+
+    if (!wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, copy_order, &o) ||
+        (o.mchid[0] && strcmp(o.mchid, c->mchid) != 0)) {
+        wxm_api_answer(
+            m, a, 404,
+            wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", NULL),
+            WXM_STEP_OK, c->now);
+        wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
+        return;
+    }
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "appid", o.appid[0] ? o.appid : m->cfg->merchants[0].appids[0]);
+    cJSON_AddStringToObject(b, "mchid", c->mchid);
+    cJSON_AddStringToObject(b, "out_trade_no", o.out_trade_no);
+    if (o.transaction_id[0])
+        cJSON_AddStringToObject(b, "transaction_id", o.transaction_id);
+    cJSON_AddStringToObject(b, "trade_type", "MICROPAY");
+    cJSON_AddStringToObject(b, "trade_state", wxm_state_name(o.state));
+    cJSON_AddStringToObject(b, "trade_state_desc", state_desc(o.state));
+    cJSON *amount = cJSON_AddObjectToObject(b, "amount");
+    cJSON_AddNumberToObject(amount, "total", (double)o.amount);
+    cJSON_AddStringToObject(amount, "currency", "CNY");
+    wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
+    wxm_json_cstring(entry, "state_after", wxm_state_name(o.state));
+}
+

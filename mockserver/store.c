@@ -1,0 +1,198 @@
+/* store.c: the order store and the order states.
+ *
+ * The store is a hash table split into shards, each with its own mutex, so
+ * requests on different orders rarely wait for each other, and every change
+ * to one order happens under one lock (no half-changed order is visible). */
+#include "mock_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SHARDS 64
+#define BUCKETS_PER_SHARD 256
+
+typedef struct node {
+    struct node *next;
+    wxm_order order;
+} node;
+
+typedef struct shard {
+    pthread_mutex_t lock;
+    node *buckets[BUCKETS_PER_SHARD];
+    size_t count;
+} shard;
+
+struct wxm_store {
+    shard shards[SHARDS];
+};
+
+static const char *const state_names[] = {
+    [WXM_SUCCESS] = "SUCCESS", [WXM_REFUND] = "REFUND", [WXM_NOTPAY] = "NOTPAY",
+    [WXM_CLOSED] = "CLOSED", [WXM_REVOKED] = "REVOKED", [WXM_USERPAYING] = "USERPAYING",
+    [WXM_PAYERROR] = "PAYERROR",
+};
+
+const char *wxm_state_name(wxm_state s)
+{
+    return (size_t)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+bool wxm_state_parse(const char *name, wxm_state *out)
+{
+    for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+        if (strcmp(name, state_names[i]) == 0) {
+            *out = (wxm_state)i;
+            return true;
+        }
+    return false;
+}
+
+static uint32_t hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+wxm_store *wxm_store_new(void)
+{
+    wxm_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < SHARDS; i++)
+        pthread_mutex_init(&s->shards[i].lock, NULL);
+    return s;
+}
+
+static void free_chain(shard *sh)
+{
+    for (size_t b = 0; b < BUCKETS_PER_SHARD; b++) {
+        node *n = sh->buckets[b];
+        while (n) {
+            node *next = n->next;
+            free(n);
+            n = next;
+        }
+        sh->buckets[b] = NULL;
+    }
+    sh->count = 0;
+}
+
+void wxm_store_clear(wxm_store *s)
+{
+    for (size_t i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        free_chain(&s->shards[i]);
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+}
+
+void wxm_store_free(wxm_store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < SHARDS; i++) {
+        free_chain(&s->shards[i]);
+        pthread_mutex_destroy(&s->shards[i].lock);
+    }
+    free(s);
+}
+
+static node **slot(wxm_store *s, const char *key, shard **sh)
+{
+    uint32_t h = hash(key);
+    *sh = &s->shards[h % SHARDS];
+    node **p = &(*sh)->buckets[(h / SHARDS) % BUCKETS_PER_SHARD];
+    while (*p && strcmp((*p)->order.out_trade_no, key) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+bool wxm_store_with(wxm_store *s, const char *key, const wxm_order *init,
+                    wxm_order_fn fn, void *ctx)
+{
+    shard *sh;
+    pthread_mutex_t *lock = &s->shards[hash(key) % SHARDS].lock;
+
+    pthread_mutex_lock(lock);
+    node **p = slot(s, key, &sh);
+    if (!*p) {
+        if (!init || !(*p = calloc(1, sizeof(node)))) {
+            pthread_mutex_unlock(lock);
+            return false;
+        }
+        (*p)->order = *init;
+        sh->count++;
+    }
+    if (fn)
+        fn(&(*p)->order, ctx);
+    pthread_mutex_unlock(lock);
+    return true;
+}
+
+static void replace(wxm_order *o, void *ctx)
+{
+    *o = *(const wxm_order *)ctx;
+}
+
+wxp_err wxm_store_put(wxm_store *s, const wxm_order *o)
+{
+    return wxm_store_with(s, o->out_trade_no, o, replace, (void *)(uintptr_t)o) ? WXP_OK
+                                                                               : WXP_ERR_NOMEM;
+}
+
+static void copy_out(wxm_order *o, void *ctx)
+{
+    *(wxm_order *)ctx = *o;
+}
+
+bool wxm_store_get(wxm_store *s, const char *key, wxm_order *copy)
+{
+    return wxm_store_with(s, key, NULL, copy_out, copy);
+}
+
+size_t wxm_store_count(wxm_store *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < SHARDS; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        n += s->shards[i].count;
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    return n;
+}
+
+static bool order_ok(const wxm_order *o, char *why, size_t cap)
+{
+    const char *bad = NULL;
+    if ((unsigned)o->state > WXM_PAYERROR)
+        bad = "state out of range";
+    else if (o->refunded && o->state != WXM_REVOKED)
+        bad = "refund on an order that is not REVOKED";
+    else if (o->refunded && (o->refund_amount <= 0 || o->refund_amount > o->amount))
+        bad = "refund not in (0, amount]";
+    else if (!o->refunded && o->refund_amount != 0)
+        bad = "refund amount without a refund";
+    else if (o->nsteps > WXM_MAX_SCRIPT || o->pos > o->nsteps)
+        bad = "script position past its end";
+    else if (o->state == WXM_REVOKED && o->reversed_at == 0 && o->reverse_calls > 0 && o->refunded)
+        bad = "reversed order without a time";
+    if (bad)
+        snprintf(why, cap, "order %s: %s", o->out_trade_no, bad);
+    return bad == NULL;
+}
+
+bool wxm_store_check(wxm_store *s, char *why, size_t cap)
+{
+    bool ok = true;
+    for (size_t i = 0; i < SHARDS && ok; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        for (size_t b = 0; b < BUCKETS_PER_SHARD && ok; b++)
+            for (node *n = s->shards[i].buckets[b]; n && ok; n = n->next)
+                ok = order_ok(&n->order, why, cap);
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    return ok;
+}
+
