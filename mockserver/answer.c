@@ -7,6 +7,7 @@
  * the whole answer becomes a bodiless 500 whose code says so. */
 #include "mock_int.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,13 +95,31 @@ void wxm_add_quoted(cJSON *obj, const char *name, wxp_span s)
     cJSON_AddStringToObject(obj, name, buf);
 }
 
-cJSON *wxm_error_body(const char *code, const char *message, cJSON *detail)
+cJSON *wxm_json_object(int n, ...)
 {
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "code", code);
-    cJSON_AddStringToObject(j, "message", message);
-    if (detail)
-        cJSON_AddItemToObject(j, "detail", detail);
+    va_list ap;
+    va_start(ap, n);
+    for (int i = 0; i < n; i++) {
+        const char *k = va_arg(ap, const char *), *v = va_arg(ap, const char *);
+        if (j && !cJSON_AddStringToObject(j, k, v)) {
+            cJSON_Delete(j);
+            j = NULL;
+        }
+    }
+    va_end(ap);
+    return j;
+}
+
+cJSON *wxm_error_body(const char *code, const char *message, cJSON *detail)
+{
+    cJSON *j = wxm_json_object(2, "code", code, "message", message);
+    if (j && detail && !cJSON_AddItemToObject(j, "detail", detail)) {
+        cJSON_Delete(j);
+        j = NULL;
+    }
+    if (!j)
+        cJSON_Delete(detail);
     return j;
 }
 
@@ -175,18 +194,18 @@ void wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, wxm_ste
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
     cJSON_Delete(body);
     a->status = status;
-    if (body && !text) {
+    if (!text) { /* no body could be built, or printed */
         broken(a, "out of memory for the answer body");
         return;
     }
     wxm_answer_header(a, "Content-Type", "application/json; charset=utf-8");
     wxm_answer_header(a, "Request-ID", rid);
-    if (fault == WXM_STEP_MALFORMED_BODY && text) {
+    if (fault == WXM_STEP_MALFORMED_BODY) {
         /* Cut in the middle of the JSON, but signed: verification passes,
          * parsing must fail. */
         text[strlen(text) / 2] = '\0';
     }
-    wxm_answer_body(a, text ? text : "", text ? strlen(text) : 0);
+    wxm_answer_body(a, text, strlen(text));
     cJSON_free(text);
     if (fault == WXM_STEP_UNSIGNED || m->cfg->no_sign || a->broken)
         return;

@@ -272,7 +272,10 @@ static bool check_body(wxm_ctx *c)
         return true;
     }
     wxp_reverse_request body;
-    if (wxp_reverse_request_parse(c->req->body, &body, &d) != WXP_OK ||
+    wxp_err e = wxp_reverse_request_parse(c->req->body, &body, &d);
+    if (e == WXP_ERR_NOMEM)
+        return fail(c, "body", 500, "SYSTEM_ERROR", NULL, "out of memory while parsing the body");
+    if (e != WXP_OK ||
         wxp_check_appid(wxp_span_of(body.appid), &d) != WXP_OK ||
         wxp_check_mchid(wxp_span_of(body.mchid), &d) != WXP_OK) {
         cJSON *det = detail3("body", d.field, "{\"appid\":\"<appid>\",\"mchid\":\"<mchid>\"}");

@@ -109,11 +109,15 @@ wxm_store *wxm_store_new(void);
 void wxm_store_free(wxm_store *s);
 void wxm_store_clear(wxm_store *s);
 /* Runs fn on the order under its lock, creating it with `init` (when not
- * NULL) if absent. fn returns what the caller wants back. Returns false
- * when the order is absent and init is NULL. */
+ * NULL) if absent. fn returns what the caller wants back in ctx. */
 typedef void (*wxm_order_fn)(wxm_order *o, void *ctx);
-bool wxm_store_with(wxm_store *s, const char *out_trade_no,
-                    const wxm_order *init, wxm_order_fn fn, void *ctx);
+typedef enum wxm_found {
+    WXM_ABSENT = 0, /* no such order, and no init */
+    WXM_FOUND,      /* fn ran (on the order found or created) */
+    WXM_NO_MEMORY   /* absent, and it could not be created */
+} wxm_found;
+wxm_found wxm_store_with(wxm_store *s, const char *out_trade_no, const wxm_order *init,
+                         wxm_order_fn fn, void *ctx);
 /* Replaces (or creates) an order. */
 wxp_err wxm_store_put(wxm_store *s, const wxm_order *o);
 bool wxm_store_get(wxm_store *s, const char *out_trade_no, wxm_order *copy);
@@ -208,7 +212,11 @@ void wxm_answer_code(wxm_answer *a, wxm_json *entry, const char *code);
  * headers, corrupted as `fault` says. */
 void wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body,
                     wxm_step_action fault, int64_t now);
-/* {"code", "message", "detail"} of an error answer; takes detail. */
+/* An object of n string members, given as key, value, ...; NULL when out
+ * of memory (never a partial object). */
+cJSON *wxm_json_object(int n, ...);
+/* {"code", "message", "detail"} of an error answer; takes detail. NULL
+ * when out of memory. */
 cJSON *wxm_error_body(const char *code, const char *message, cJSON *detail);
 /* Adds bytes as a string member, quoted to printable ASCII (wxp_quote). */
 void wxm_add_quoted(cJSON *obj, const char *name, wxp_span s);

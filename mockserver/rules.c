@@ -129,6 +129,24 @@ static void decide_reverse(wxm_order *o, void *arg)
     d->after = *o;
 }
 
+static void not_found(wxm_ctx *c, wxm_answer *a, wxm_json *entry, bool with_detail)
+{
+    cJSON *det = with_detail ? wxm_json_object(1, "out_trade_no", c->out_trade_no) : NULL;
+    wxm_api_answer(
+        c->m, a, 404,
+        wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", det),
+        WXM_STEP_OK, c->now);
+    wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
+}
+
+static void out_of_memory(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
+{
+    wxm_api_answer(c->m, a, 500,
+                   wxm_error_body("SYSTEM_ERROR", "系统错误 (the mock ran out of memory)", NULL),
+                   WXM_STEP_OK, c->now);
+    wxm_answer_code(a, entry, "SYSTEM_ERROR");
+}
+
 void wxm_rule_reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
 {
     wxm_mock *m = c->m;
@@ -138,23 +156,20 @@ void wxm_rule_reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
     memset(&d, 0, sizeof(d));
     d.c = c;
     bool create = m->cfg->zero_config && wxm_catalogue_order(c->out_trade_no, c->now, &init);
-    if (!wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, decide_reverse, &d) ||
-        !d.exists) {
-        cJSON *det = cJSON_CreateObject();
-        cJSON_AddStringToObject(det, "out_trade_no", c->out_trade_no);
-        wxm_api_answer(
-            m, a, 404,
-            wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", det),
-            WXM_STEP_OK, c->now);
-        wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
+    wxm_found f =
+        wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, decide_reverse, &d);
+    if (f == WXM_NO_MEMORY) {
+        out_of_memory(c, a, entry);
+        return;
+    }
+    if (f == WXM_ABSENT || !d.exists) {
+        not_found(c, a, entry, true);
         return;
     }
     cJSON *body;
     if (d.status == 200) {
-        body = cJSON_CreateObject();
-        cJSON_AddStringToObject(body, "appid", c->appid);
-        cJSON_AddStringToObject(body, "mchid", c->mchid);
-        cJSON_AddStringToObject(body, "out_trade_no", c->out_trade_no);
+        body = wxm_json_object(3, "appid", c->appid, "mchid", c->mchid, "out_trade_no",
+                               c->out_trade_no);
     } else {
         body = wxm_error_body(d.code, d.message, NULL);
         wxm_answer_code(a, entry, d.code);
@@ -208,27 +223,28 @@ void wxm_rule_query(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
     wxm_order o, init;
     bool create = m->cfg->zero_config && wxm_catalogue_order(c->out_trade_no, c->now, &init);
 
-    if (!wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, copy_order, &o) ||
-        (o.mchid[0] && strcmp(o.mchid, c->mchid) != 0)) {
-        wxm_api_answer(
-            m, a, 404,
-            wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", NULL),
-            WXM_STEP_OK, c->now);
-        wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
+    wxm_found f = wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, copy_order, &o);
+    if (f == WXM_NO_MEMORY) {
+        out_of_memory(c, a, entry);
         return;
     }
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "appid", o.appid[0] ? o.appid : m->cfg->merchants[0].appids[0]);
-    cJSON_AddStringToObject(b, "mchid", c->mchid);
-    cJSON_AddStringToObject(b, "out_trade_no", o.out_trade_no);
-    if (o.transaction_id[0])
-        cJSON_AddStringToObject(b, "transaction_id", o.transaction_id);
-    cJSON_AddStringToObject(b, "trade_type", "MICROPAY");
-    cJSON_AddStringToObject(b, "trade_state", wxm_state_name(o.state));
-    cJSON_AddStringToObject(b, "trade_state_desc", state_desc(o.state));
-    cJSON *amount = cJSON_AddObjectToObject(b, "amount");
-    cJSON_AddNumberToObject(amount, "total", (double)o.amount);
-    cJSON_AddStringToObject(amount, "currency", "CNY");
+    if (f == WXM_ABSENT || (o.mchid[0] && strcmp(o.mchid, c->mchid) != 0)) {
+        not_found(c, a, entry, false);
+        return;
+    }
+    cJSON *b = wxm_json_object(
+        7, "appid", o.appid[0] ? o.appid : m->cfg->merchants[0].appids[0], "mchid", c->mchid,
+        "out_trade_no", o.out_trade_no, "transaction_id", o.transaction_id, "trade_type",
+        "MICROPAY", "trade_state", wxm_state_name(o.state), "trade_state_desc", state_desc(o.state));
+    cJSON *amount = wxm_json_object(1, "currency", "CNY");
+    if (!o.transaction_id[0])
+        cJSON_DeleteItemFromObjectCaseSensitive(b, "transaction_id");
+    if (!b || !amount || !cJSON_AddNumberToObject(amount, "total", (double)o.amount) ||
+        !cJSON_AddItemToObject(b, "amount", amount)) {
+        cJSON_Delete(b); /* the answer becomes a 500 that says why */
+        cJSON_Delete(amount);
+        b = NULL;
+    }
     wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
     wxm_json_cstring(entry, "state_after", wxm_state_name(o.state));
 }

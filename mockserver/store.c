@@ -109,8 +109,8 @@ static node **slot(wxm_store *s, const char *key, shard **sh)
     return p;
 }
 
-bool wxm_store_with(wxm_store *s, const char *key, const wxm_order *init,
-                    wxm_order_fn fn, void *ctx)
+wxm_found wxm_store_with(wxm_store *s, const char *key, const wxm_order *init,
+                         wxm_order_fn fn, void *ctx)
 {
     shard *sh;
     pthread_mutex_t *lock = &s->shards[hash(key) % SHARDS].lock;
@@ -120,7 +120,7 @@ bool wxm_store_with(wxm_store *s, const char *key, const wxm_order *init,
     if (!*p) {
         if (!init || !(*p = calloc(1, sizeof(node)))) {
             pthread_mutex_unlock(lock);
-            return false;
+            return init ? WXM_NO_MEMORY : WXM_ABSENT;
         }
         (*p)->order = *init;
         sh->count++;
@@ -128,7 +128,7 @@ bool wxm_store_with(wxm_store *s, const char *key, const wxm_order *init,
     if (fn)
         fn(&(*p)->order, ctx);
     pthread_mutex_unlock(lock);
-    return true;
+    return WXM_FOUND;
 }
 
 static void replace(wxm_order *o, void *ctx)
@@ -138,8 +138,9 @@ static void replace(wxm_order *o, void *ctx)
 
 wxp_err wxm_store_put(wxm_store *s, const wxm_order *o)
 {
-    return wxm_store_with(s, o->out_trade_no, o, replace, (void *)(uintptr_t)o) ? WXP_OK
-                                                                               : WXP_ERR_NOMEM;
+    return wxm_store_with(s, o->out_trade_no, o, replace, (void *)(uintptr_t)o) == WXM_FOUND
+               ? WXP_OK
+               : WXP_ERR_NOMEM;
 }
 
 static void copy_out(wxm_order *o, void *ctx)
@@ -149,7 +150,7 @@ static void copy_out(wxm_order *o, void *ctx)
 
 bool wxm_store_get(wxm_store *s, const char *key, wxm_order *copy)
 {
-    return wxm_store_with(s, key, NULL, copy_out, copy);
+    return wxm_store_with(s, key, NULL, copy_out, copy) == WXM_FOUND;
 }
 
 size_t wxm_store_count(wxm_store *s)

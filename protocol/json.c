@@ -10,6 +10,170 @@
 
 #include <cjson/cJSON.h>
 
+/* --------------------------------------------------- syntax, no memory */
+
+/* A recursive-descent check of RFC 8259 syntax that allocates nothing, so
+ * that a parse cJSON gave up on can be told apart: bad text, or no memory.
+ * As strict as cJSON where cJSON is strict (surrogate pairs, nesting). */
+typedef struct scan {
+    const char *p, *end;
+    int depth;
+} scan;
+
+#define MAX_DEPTH 1000 /* cJSON's CJSON_NESTING_LIMIT */
+
+static void skip_ws(scan *s)
+{
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
+        s->p++;
+}
+
+static bool lit(scan *s, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+        return false;
+    s->p += n;
+    return true;
+}
+
+static bool hex4(scan *s, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (s->p >= s->end || Wxp_hexval(*s->p) < 0)
+            return false;
+        v = v * 16 + (unsigned)Wxp_hexval(*s->p++);
+    }
+    *out = v;
+    return true;
+}
+
+static bool string(scan *s)
+{
+    s->p++; /* the opening quote */
+    while (s->p < s->end) {
+        unsigned char c = (unsigned char)*s->p++;
+        if (c == '"')
+            return true;
+        if (c < 0x20)
+            return false;
+        if (c != '\\')
+            continue;
+        if (s->p >= s->end)
+            return false;
+        c = (unsigned char)*s->p++;
+        if (c == 'u') {
+            unsigned u, lo;
+            if (!hex4(s, &u))
+                return false;
+            if (u >= 0xDC00 && u <= 0xDFFF)
+                return false; /* a lone low surrogate */
+            if (u >= 0xD800 && u <= 0xDBFF &&
+                !(lit(s, "\\u") && hex4(s, &lo) && lo >= 0xDC00 && lo <= 0xDFFF))
+                return false;
+        } else if (!strchr("\"\\/bfnrt", c) || c == 0) {
+            return false;
+        }
+    }
+    return false;
+}
+
+static bool number(scan *s)
+{
+    if (s->p < s->end && *s->p == '-')
+        s->p++;
+    if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+        return false;
+    if (*s->p == '0')
+        s->p++;
+    else
+        while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+            s->p++;
+    if (s->p < s->end && *s->p == '.') {
+        s->p++;
+        if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+            return false;
+        while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+            s->p++;
+    }
+    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+        s->p++;
+        if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+            s->p++;
+        if (s->p >= s->end || *s->p < '0' || *s->p > '9')
+            return false;
+        while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+            s->p++;
+    }
+    return true;
+}
+
+static bool value(scan *s);
+
+/* An object or array: items (key: value pairs for objects) until `close`. */
+static bool container(scan *s, char close)
+{
+    if (++s->depth > MAX_DEPTH)
+        return false;
+    s->p++;
+    skip_ws(s);
+    if (s->p < s->end && *s->p == close) {
+        s->p++;
+        s->depth--;
+        return true;
+    }
+    for (;;) {
+        skip_ws(s);
+        if (close == '}') {
+            if (s->p >= s->end || *s->p != '"' || !string(s))
+                return false;
+            skip_ws(s);
+            if (s->p >= s->end || *s->p++ != ':')
+                return false;
+        }
+        if (!value(s))
+            return false;
+        skip_ws(s);
+        if (s->p >= s->end)
+            return false;
+        char c = *s->p++;
+        if (c == close) {
+            s->depth--;
+            return true;
+        }
+        if (c != ',')
+            return false;
+    }
+}
+
+static bool value(scan *s)
+{
+    skip_ws(s);
+    if (s->p >= s->end)
+        return false;
+    switch (*s->p) {
+    case '{': return container(s, '}');
+    case '[': return container(s, ']');
+    case '"': return string(s);
+    case 't': return lit(s, "true");
+    case 'f': return lit(s, "false");
+    case 'n': return lit(s, "null");
+    default: return number(s);
+    }
+}
+
+bool Wxp_json_valid(const char *text, size_t len)
+{
+    scan s = {text, text + len, 0};
+    if (!text || !value(&s))
+        return false;
+    skip_ws(&s);
+    return s.p == s.end;
+}
+
+/* ------------------------------------------------------------ parsing */
+
 /* cJSON wants NUL-terminated text; a NUL inside the body is a syntax error
  * rather than a silent cut. */
 static wxp_err parse_object(wxp_span body, cJSON **out, wxp_diag *diag)
@@ -26,6 +190,8 @@ static wxp_err parse_object(wxp_span body, cJSON **out, wxp_diag *diag)
     root = cJSON_ParseWithLengthOpts(body.ptr, body.len, &end, false);
     if (!root) {
         size_t at = end && end >= body.ptr ? (size_t)(end - body.ptr) : 0;
+        if (Wxp_json_valid(body.ptr, body.len))
+            return WXP_ERR_NOMEM; /* the text is fine: cJSON ran out of memory */
         return wxp_fail(diag, WXP_ERR_JSON_SYNTAX, "body",
                         "body is not valid JSON (error near byte %zu of %zu)", at, body.len);
     }

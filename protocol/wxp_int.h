@@ -24,6 +24,11 @@ int Wxp_hexval(char c);
  * output was cut), as snprintf does. */
 size_t Wxp_percent_decode(const char *t, size_t len, char *out, size_t cap);
 
+/* 1 when text[0..len) is one JSON value (RFC 8259) with nothing but white
+ * space around it. Allocates nothing: when cJSON fails on text that passes,
+ * it ran out of memory. */
+bool Wxp_json_valid(const char *text, size_t len);
+
 /* Reads a whole file of at most `max` bytes into a malloc'd, NUL-terminated
  * buffer (*out_len may be NULL). WXP_ERR_IO with diag->field set to `field`
  * and the file named when it cannot be read or is larger. */
@@ -52,6 +57,11 @@ int Wxp_hexval(char c);
  * the length of the whole decoded text, which may exceed cap - 1 (then the
  * output was cut), as snprintf does. */
 size_t Wxp_percent_decode(const char *t, size_t len, char *out, size_t cap);
+
+/* 1 when text[0..len) is one JSON value (RFC 8259) with nothing but white
+ * space around it. Allocates nothing: when cJSON fails on text that passes,
+ * it ran out of memory. */
+bool Wxp_json_valid(const char *text, size_t len);
 
 /* Reads a whole file of at most `max` bytes into a malloc'd, NUL-terminated
  * buffer (*out_len may be NULL). WXP_ERR_IO with diag->field set to `field`

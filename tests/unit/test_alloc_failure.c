@@ -1,11 +1,13 @@
-/* Allocation-failure injection: every allocation made by protocol/ and the
- * client (and by cJSON on their behalf) is failed in turn, one per run, and
- * each run must end in a clean error: no crash, no wrong success, and (under
- * the sanitizer preset) no leak. Linked with -Wl,--wrap=malloc,calloc,realloc
+/* Allocation-failure injection: every allocation made by protocol/, the
+ * client and the mock's request handler (and by cJSON on their behalf) is
+ * failed in turn, one per run, and each run must end in a clean error: no
+ * crash, no wrong success, no answer missing a header, and (under the
+ * sanitizer preset) no leak. Linked with -Wl,--wrap=malloc,calloc,realloc
  * so the counter sees our allocations; OpenSSL's own are not failed. */
 #include "testutil.h"
 #include <wxpay/wxpay.h>
 #include "wxpay_int.h"
+#include <wxpay/mock.h>
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -233,6 +235,102 @@ static void client_survives_every_single_allocation_failure(void **state)
     free(pub_path);
 }
 
+/* --------------------------------------------------------------- mock */
+
+static wxm_mock *mock;
+static long mock_runs;
+
+/* A signed reverse of a fresh catalogue order, prepared outside the count. */
+static char *signed_reverse(char *auth_line, size_t cap, char *target, size_t tcap)
+{
+    char otn[40], nonce[WXP_NONCE_LEN + 1], ts[24], *msg = NULL, *sig = NULL, *auth = NULL;
+    char *body = NULL;
+    size_t len;
+    snprintf(otn, sizeof(otn), "paid_alloc_%ld", ++mock_runs);
+    snprintf(target, tcap, "/v3/pay/transactions/out-trade-no/%s/reverse", otn);
+    snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+    assert_int_equal(wxp_nonce(nonce), WXP_OK);
+    assert_int_equal(wxp_reverse_request_build(TU_APPID, TU_MCHID, &body), WXP_OK);
+    assert_int_equal(wxp_request_message(wxp_span_of("POST"), wxp_span_of(target), time(NULL),
+                                         wxp_span_of(nonce), wxp_span_of(body), &msg, &len),
+                     WXP_OK);
+    assert_int_equal(wxp_sign(merchant, msg, len, &sig), WXP_OK);
+    wxp_auth a = {wxp_span_of(TU_MCHID), wxp_span_of(nonce), wxp_span_of(ts),
+                  wxp_span_of(TU_MERCHANT_SERIAL), wxp_span_of(sig), 0};
+    assert_int_equal(wxp_auth_build(&a, &auth), WXP_OK);
+    snprintf(auth_line, cap, "%s", auth);
+    free(msg);
+    free(sig);
+    free(auth);
+    return body;
+}
+
+static int mock_op(void)
+{
+    long armed = countdown;
+    char auth[1200], target[128];
+    countdown = -1; /* the request itself is not counted */
+    char *body = signed_reverse(auth, sizeof(auth), target, sizeof(target));
+    countdown = armed;
+    seen = 0;
+    wxm_header h[] = {
+        {wxp_span_of("Authorization"), wxp_span_of(auth)},
+        {wxp_span_of("Accept"), wxp_span_of("application/json")},
+        {wxp_span_of("Content-Type"), wxp_span_of("application/json")},
+        {wxp_span_of("User-Agent"), wxp_span_of("test_alloc_failure")},
+    };
+    wxm_request r = {wxp_span_of("POST"), wxp_span_of(target), h, 4, wxp_span_of(body), 0, NULL};
+    wxm_answer a;
+    wxm_handle(mock, &r, (int64_t)time(NULL), &a);
+    wxm_answer_commit(mock, &a);
+    long made = seen;
+    countdown = -1; /* what follows only looks */
+    int clean = 0;
+    if (a.status == 200) {
+        /* A success must be whole: signed, with its body. */
+        const char *need[] = {"Request-ID", "Wechatpay-Signature", "Wechatpay-Serial",
+                              "Wechatpay-Timestamp", "Wechatpay-Nonce"};
+        for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+            bool found = false;
+            for (size_t k = 0; k < a.nheaders; k++)
+                found |= strcmp(a.headers[k].name, need[i]) == 0;
+            if (!found)
+                fail_msg("a 200 answer lacks %s", need[i]);
+        }
+        wxp_reverse_response rr;
+        assert_null(a.broken);
+        assert_int_equal(wxp_reverse_response_parse((wxp_span){a.body, a.body_len}, &rr, NULL),
+                         WXP_OK);
+    } else {
+        /* Out of memory: a 500, and when it was the answer that failed, why. */
+        if (a.status != 500)
+            fail_msg("allocation %ld failed: HTTP %d %s: %.*s", armed, a.status, a.code,
+                     (int)a.body_len, a.body ? a.body : "");
+        assert_string_equal(a.code, "SYSTEM_ERROR");
+        clean = 1;
+    }
+    wxm_answer_clear(&a);
+    free(body);
+    seen = made;
+    return clean;
+}
+
+static void mock_handler_survives_every_single_allocation_failure(void **state)
+{
+    (void)state;
+    char *path = tu_fixture_path("mock.json");
+    wxm_config *cfg = NULL;
+    wxp_diag d;
+    merchant = tu_private_key("merchant_key.pem");
+    assert_int_equal(wxm_config_load(path, &cfg, &d), WXP_OK);
+    assert_int_equal(wxm_mock_new(cfg, &mock), WXP_OK);
+    assert_int_equal(mock_op(), 0); /* warm up */
+    each_allocation_fails_once("mock handler", mock_op);
+    wxm_mock_free(mock);
+    wxp_key_free(merchant);
+    free(path);
+}
+
 int main(void)
 {
     cJSON_Hooks hooks = {cjson_malloc, free};
@@ -242,6 +340,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(protocol_survives_every_single_allocation_failure),
         cmocka_unit_test(client_survives_every_single_allocation_failure),
+        cmocka_unit_test(mock_handler_survives_every_single_allocation_failure),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     wxpay_global_cleanup();
