@@ -21,14 +21,14 @@ static void admin_error(wxm_answer *a, int status, const char *field, const char
     cJSON_AddStringToObject(j, "error", text);
     if (field && *field)
         cJSON_AddStringToObject(j, "field", field);
-    wxm_answer_json(a, status, j);
+    Wxm_answer_json(a, status, j);
 }
 
 static void answer_flag(wxm_answer *a, const char *name)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddBoolToObject(j, name, 1);
-    wxm_answer_json(a, 200, j);
+    Wxm_answer_json(a, 200, j);
 }
 
 /* ------------------------------------------------------------ routes */
@@ -38,52 +38,52 @@ static void get_health(const admin_call *c, wxm_answer *a)
     wxm_mock *m = c->m;
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "status", "ok");
-    cJSON_AddNumberToObject(j, "orders", (double)wxm_store_count(m->orders));
-    cJSON_AddNumberToObject(j, "requests", (double)wxm_journal_total(m->journal));
-    cJSON_AddNumberToObject(j, "nonces_evicted_early", (double)wxm_nonces_evicted_live(m->nonces));
+    cJSON_AddNumberToObject(j, "orders", (double)Wxm_store_count(m->orders));
+    cJSON_AddNumberToObject(j, "requests", (double)Wxm_journal_total(m->journal));
+    cJSON_AddNumberToObject(j, "nonces_evicted_early", (double)Wxm_nonces_evicted_live(m->nonces));
     cJSON_AddStringToObject(j, "mode",
                             m->cfg->mode == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
     cJSON_AddStringToObject(j, "wechatpay_serial", m->cfg->serial);
-    wxm_answer_json(a, 200, j);
+    Wxm_answer_json(a, 200, j);
 }
 
 static void post_reset(const admin_call *c, wxm_answer *a)
 {
-    wxm_store_clear(c->m->orders);
-    wxm_nonces_clear(c->m->nonces);
-    wxm_journal_clear(c->m->journal);
+    Wxm_store_clear(c->m->orders);
+    Wxm_nonces_clear(c->m->nonces);
+    Wxm_journal_clear(c->m->journal);
     answer_flag(a, "reset");
 }
 
 static void get_journal(const admin_call *c, wxm_answer *a)
 {
     char otn[WXP_PARAM_MAX_LEN + 1];
-    bool filter = c->query.ptr && wxm_query_param(c->query, "out_trade_no", otn, sizeof(otn));
-    char *text = wxm_journal_dump(c->m->journal, filter ? otn : NULL);
+    bool filter = c->query.ptr && Wxm_query_param(c->query, "out_trade_no", otn, sizeof(otn));
+    char *text = Wxm_journal_dump(c->m->journal, filter ? otn : NULL);
     if (!text) {
         admin_error(a, 500, "", "out of memory for the journal dump");
         return;
     }
     a->status = 200;
-    wxm_answer_header(a, "Content-Type", "application/json");
-    wxm_answer_body(a, text, strlen(text));
+    Wxm_answer_header(a, "Content-Type", "application/json");
+    Wxm_answer_body(a, text, strlen(text));
     free(text);
 }
 
 static void delete_journal(const admin_call *c, wxm_answer *a)
 {
-    wxm_journal_clear(c->m->journal);
+    Wxm_journal_clear(c->m->journal);
     answer_flag(a, "cleared");
 }
 
 static void get_order(const admin_call *c, wxm_answer *a)
 {
-    wxm_order o;
-    if (!wxm_store_get(c->m->orders, c->param, &o)) {
+    Wxm_order o;
+    if (!Wxm_store_get(c->m->orders, c->param, &o)) {
         admin_error(a, 404, "out_trade_no", "no such order (PUT it first)");
         return;
     }
-    wxm_answer_json(a, 200, wxm_order_admin_json(&o));
+    Wxm_answer_json(a, 200, Wxm_order_admin_json(&o));
 }
 
 static void put_order(const admin_call *c, wxm_answer *a)
@@ -95,7 +95,7 @@ static void put_order(const admin_call *c, wxm_answer *a)
         admin_error(a, 400, "body", "body is not valid JSON");
         return;
     }
-    wxm_order o;
+    Wxm_order o;
     memset(&o, 0, sizeof(o));
     memcpy(o.out_trade_no, c->param, strlen(c->param) + 1); /* checked: at most 32 */
     o.amount = 100;
@@ -103,17 +103,17 @@ static void put_order(const admin_call *c, wxm_answer *a)
     memcpy(o.mchid, cfg->merchants[0].mchid, sizeof(o.mchid));
     snprintf(o.appid, sizeof(o.appid), "%s", cfg->merchants[0].appids[0]);
     snprintf(o.transaction_id, sizeof(o.transaction_id), "42000%015lld", (long long)c->now);
-    wxp_err e = wxm_order_from_json(body, &o, &d);
+    wxp_err e = Wxm_order_from_json(body, &o, &d);
     cJSON_Delete(body);
     if (e) {
         admin_error(a, 400, d.field, d.text);
         return;
     }
-    if (wxm_store_put(c->m->orders, &o) != WXP_OK) {
+    if (Wxm_store_put(c->m->orders, &o) != WXP_OK) {
         admin_error(a, 500, "", "out of memory");
         return;
     }
-    wxm_answer_json(a, 200, wxm_order_admin_json(&o));
+    Wxm_answer_json(a, 200, Wxm_order_admin_json(&o));
 }
 
 typedef void (*admin_fn)(const admin_call *c, wxm_answer *a);
@@ -131,7 +131,7 @@ static const struct route {
      put_order, NULL, NULL},
 };
 
-void wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
+void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
 {
     const char *qm = memchr(r->target.ptr, '?', r->target.len);
     admin_call c = {.m = m, .r = r, .now = now};

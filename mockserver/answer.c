@@ -38,7 +38,7 @@ static void broken(wxm_answer *a, const char *why)
     snprintf(a->code, sizeof(a->code), "SYSTEM_ERROR");
 }
 
-void wxm_answer_header(wxm_answer *a, const char *name, const char *value)
+void Wxm_answer_header(wxm_answer *a, const char *name, const char *value)
 {
     if (a->broken)
         return;
@@ -57,7 +57,7 @@ void wxm_answer_header(wxm_answer *a, const char *name, const char *value)
     a->headers[a->nheaders++].value = v;
 }
 
-void wxm_answer_body(wxm_answer *a, const char *text, size_t n)
+void Wxm_answer_body(wxm_answer *a, const char *text, size_t n)
 {
     if (a->broken)
         return;
@@ -73,7 +73,7 @@ void wxm_answer_body(wxm_answer *a, const char *text, size_t n)
     a->body_len = n;
 }
 
-void wxm_answer_json(wxm_answer *a, int status, cJSON *j)
+void Wxm_answer_json(wxm_answer *a, int status, cJSON *j)
 {
     char *text = j ? cJSON_PrintUnformatted(j) : NULL;
     cJSON_Delete(j);
@@ -82,12 +82,12 @@ void wxm_answer_json(wxm_answer *a, int status, cJSON *j)
         broken(a, "out of memory for the answer body");
         return;
     }
-    wxm_answer_header(a, "Content-Type", "application/json");
-    wxm_answer_body(a, text, strlen(text));
+    Wxm_answer_header(a, "Content-Type", "application/json");
+    Wxm_answer_body(a, text, strlen(text));
     cJSON_free(text);
 }
 
-void wxm_add_quoted(cJSON *obj, const char *name, wxp_span s)
+void Wxm_add_quoted(cJSON *obj, const char *name, wxp_span s)
 {
     char buf[512];
     /* Quoting keeps the JSON valid whatever bytes the client sent. */
@@ -95,7 +95,7 @@ void wxm_add_quoted(cJSON *obj, const char *name, wxp_span s)
     cJSON_AddStringToObject(obj, name, buf);
 }
 
-cJSON *wxm_json_object(int n, ...)
+cJSON *Wxm_json_object(int n, ...)
 {
     cJSON *j = cJSON_CreateObject();
     va_list ap;
@@ -111,9 +111,9 @@ cJSON *wxm_json_object(int n, ...)
     return j;
 }
 
-cJSON *wxm_error_body(const char *code, const char *message, cJSON *detail)
+cJSON *Wxm_error_body(const char *code, const char *message, cJSON *detail)
 {
-    cJSON *j = wxm_json_object(2, "code", code, "message", message);
+    cJSON *j = Wxm_json_object(2, "code", code, "message", message);
     if (j && detail && !cJSON_AddItemToObject(j, "detail", detail)) {
         cJSON_Delete(j);
         j = NULL;
@@ -133,7 +133,7 @@ static void request_id(wxm_mock *m, char out[48])
 }
 
 /* The signature headers over the body as it stands, as the fault says. */
-static void sign(const wxm_config *cfg, wxm_answer *a, wxm_step_action fault, int64_t now)
+static void sign(const wxm_config *cfg, wxm_answer *a, Wxm_step_action fault, int64_t now)
 {
     char ts[24], nonce[WXP_NONCE_LEN + 1], probe[400];
     char *msg = NULL, *sig = NULL;
@@ -157,24 +157,24 @@ static void sign(const wxm_config *cfg, wxm_answer *a, wxm_step_action fault, in
                                      : "OpenSSL failed to sign the answer");
         return;
     }
-    wxm_answer_header(a, "Wechatpay-Nonce", nonce);
+    Wxm_answer_header(a, "Wechatpay-Nonce", nonce);
     if (fault == WXM_STEP_SIGNTEST) {
         snprintf(probe, sizeof(probe), "WECHATPAY/SIGNTEST/%.300s", sig);
-        wxm_answer_header(a, "Wechatpay-Signature", probe);
+        Wxm_answer_header(a, "Wechatpay-Signature", probe);
     } else {
-        wxm_answer_header(a, "Wechatpay-Signature", sig);
+        Wxm_answer_header(a, "Wechatpay-Signature", sig);
     }
     free(sig);
-    wxm_answer_header(a, "Wechatpay-Timestamp", ts);
-    wxm_answer_header(a, "Wechatpay-Serial",
+    Wxm_answer_header(a, "Wechatpay-Timestamp", ts);
+    Wxm_answer_header(a, "Wechatpay-Serial",
                       fault == WXM_STEP_UNKNOWN_SERIAL
                           ? (cfg->mode == WXM_MODE_PUBLIC_KEY ? UNKNOWN_PUBKEY_ID
                                                               : UNKNOWN_CERT_SERIAL)
                           : cfg->serial);
-    wxm_answer_header(a, "Wechatpay-Signature-Type", WXP_AUTH_SCHEME);
+    Wxm_answer_header(a, "Wechatpay-Signature-Type", WXP_AUTH_SCHEME);
 }
 
-void wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, wxm_step_action fault,
+void Wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, Wxm_step_action fault,
                     int64_t now)
 {
     static const char gateway_html[] =
@@ -187,8 +187,8 @@ void wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, wxm_ste
     if (fault == WXM_STEP_GATEWAY_HTML) {
         cJSON_Delete(body);
         a->status = 502;
-        wxm_answer_header(a, "Content-Type", "text/html");
-        wxm_answer_body(a, gateway_html, sizeof(gateway_html) - 1);
+        Wxm_answer_header(a, "Content-Type", "text/html");
+        Wxm_answer_body(a, gateway_html, sizeof(gateway_html) - 1);
         return;
     }
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
@@ -198,23 +198,23 @@ void wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, wxm_ste
         broken(a, "out of memory for the answer body");
         return;
     }
-    wxm_answer_header(a, "Content-Type", "application/json; charset=utf-8");
-    wxm_answer_header(a, "Request-ID", rid);
+    Wxm_answer_header(a, "Content-Type", "application/json; charset=utf-8");
+    Wxm_answer_header(a, "Request-ID", rid);
     if (fault == WXM_STEP_MALFORMED_BODY) {
         /* Cut in the middle of the JSON, but signed: verification passes,
          * parsing must fail. */
         text[strlen(text) / 2] = '\0';
     }
-    wxm_answer_body(a, text, strlen(text));
+    Wxm_answer_body(a, text, strlen(text));
     cJSON_free(text);
     if (fault == WXM_STEP_UNSIGNED || m->cfg->no_sign || a->broken)
         return;
     sign(m->cfg, a, fault, now);
 }
 
-void wxm_answer_code(wxm_answer *a, wxm_json *entry, const char *code)
+void Wxm_answer_code(wxm_answer *a, Wxm_json *entry, const char *code)
 {
-    wxm_json_cstring(entry, "code", code);
+    Wxm_json_cstring(entry, "code", code);
     if (!a->broken)
         snprintf(a->code, sizeof(a->code), "%s", code);
 }

@@ -11,9 +11,9 @@
 enum { DEFAULT, NEVER, AFTER, BEFORE };
 static const struct {
     const char *prefix;
-    wxm_state state;
+    Wxm_state state;
     int64_t age;          /* seconds before now it was created */
-    wxm_step_action step; /* WXM_STEP_OK for none */
+    Wxm_step_action step; /* WXM_STEP_OK for none */
     int64_t ms;
     int apply;
 } catalogue[] = {
@@ -39,7 +39,7 @@ static const struct {
     {"gateway_", WXM_SUCCESS, 60, WXM_STEP_GATEWAY_HTML, 0, DEFAULT},
 };
 
-bool wxm_catalogue_order(const char *otn, int64_t now, wxm_order *o)
+bool Wxm_catalogue_order(const char *otn, int64_t now, Wxm_order *o)
 {
     memset(o, 0, sizeof(*o));
     snprintf(o->out_trade_no, sizeof(o->out_trade_no), "%s", otn);
@@ -55,7 +55,7 @@ bool wxm_catalogue_order(const char *otn, int64_t now, wxm_order *o)
         o->state = catalogue[i].state;
         o->created_at = now - catalogue[i].age;
         if (catalogue[i].step != WXM_STEP_OK) {
-            wxm_step st = wxm_step_default(catalogue[i].step);
+            Wxm_step st = Wxm_step_default(catalogue[i].step);
             st.ms = (int32_t)catalogue[i].ms;
             if (catalogue[i].apply != DEFAULT) {
                 st.apply = catalogue[i].apply != NEVER;

@@ -14,7 +14,7 @@
 
 /* ------------------------------------------------------------ helpers */
 
-const wxm_header *wxm_find_header(const wxm_request *r, const char *name, size_t *count)
+const wxm_header *Wxm_find_header(const wxm_request *r, const char *name, size_t *count)
 {
     const wxm_header *first = NULL;
     size_t n = 0, len = strlen(name);
@@ -31,19 +31,19 @@ const wxm_header *wxm_find_header(const wxm_request *r, const char *name, size_t
     return first;
 }
 
-static void passed(wxm_ctx *c, const char *check)
+static void passed(Wxm_ctx *c, const char *check)
 {
-    wxm_json_open(c->journal, NULL, '{');
-    wxm_json_cstring(c->journal, "check", check);
-    wxm_json_bool(c->journal, "ok", true);
-    wxm_json_close(c->journal, '}');
+    Wxm_json_open(c->journal, NULL, '{');
+    Wxm_json_cstring(c->journal, "check", check);
+    Wxm_json_bool(c->journal, "ok", true);
+    Wxm_json_close(c->journal, '}');
 }
 
 /* Fills ctx->fail; `detail` gains "check" (and is owned by ctx). */
-static bool fail(wxm_ctx *c, const char *check, int status, const char *code,
+static bool fail(Wxm_ctx *c, const char *check, int status, const char *code,
                  cJSON *detail, const char *fmt, ...) WXM_PRINTF(6, 7);
 
-static bool fail(wxm_ctx *c, const char *check, int status, const char *code,
+static bool fail(Wxm_ctx *c, const char *check, int status, const char *code,
                  cJSON *detail, const char *fmt, ...)
 {
     va_list ap;
@@ -57,12 +57,12 @@ static bool fail(wxm_ctx *c, const char *check, int status, const char *code,
     va_start(ap, fmt);
     vsnprintf(c->fail.message, sizeof(c->fail.message), fmt, ap);
     va_end(ap);
-    wxm_json_open(c->journal, NULL, '{');
-    wxm_json_cstring(c->journal, "check", check);
-    wxm_json_bool(c->journal, "ok", false);
-    wxm_json_cstring(c->journal, "code", code);
-    wxm_json_cstring(c->journal, "message", c->fail.message);
-    wxm_json_close(c->journal, '}');
+    Wxm_json_open(c->journal, NULL, '{');
+    Wxm_json_cstring(c->journal, "check", check);
+    Wxm_json_bool(c->journal, "ok", false);
+    Wxm_json_cstring(c->journal, "code", code);
+    Wxm_json_cstring(c->journal, "message", c->fail.message);
+    Wxm_json_close(c->journal, '}');
     return false;
 }
 
@@ -80,7 +80,7 @@ static cJSON *detail3(const char *location, const char *field, const char *expec
 
 /* ------------------------------------------------------------- checks */
 
-static bool check_method(wxm_ctx *c)
+static bool check_method(Wxm_ctx *c)
 {
     wxp_span m = c->req->method;
     if (wxp_span_eq(m, "GET") || wxp_span_eq(m, "POST")) {
@@ -88,13 +88,13 @@ static bool check_method(wxm_ctx *c)
         return true;
     }
     cJSON *d = detail3("method", "method", "GET or POST");
-    wxm_add_quoted(d, "received", m);
+    Wxm_add_quoted(d, "received", m);
     return fail(c, "method", 405, "INVALID_REQUEST", d,
                 "method %.*s is not served here: reverse is POST, query is GET",
                 (int)(m.len > 16 ? 16 : m.len), m.ptr);
 }
 
-static bool check_path(wxm_ctx *c)
+static bool check_path(Wxm_ctx *c)
 {
     wxp_diag d1 = {"", ""}, d2 = {"", ""};
     bool post = wxp_span_eq(c->req->method, "POST");
@@ -111,7 +111,7 @@ static bool check_path(wxm_ctx *c)
             wxp_diag *d = post ? &d1 : &d2;
             const char *tmpl = post ? WXM_REVERSE_TEMPLATE : WXM_QUERY_TEMPLATE;
             cJSON *det = detail3("uri_template", "path", tmpl);
-            wxm_add_quoted(det, "received", c->req->target);
+            Wxm_add_quoted(det, "received", c->req->target);
             cJSON_AddStringToObject(det, "error", wxp_strerror(e));
             cJSON_AddStringToObject(det, "hint", d->text);
             if (e == WXP_ERR_PATH_EMPTY_PARAM)
@@ -126,7 +126,7 @@ static bool check_path(wxm_ctx *c)
     bool want_post = c->route == WXM_ROUTE_REVERSE;
     if (post != want_post) {
         cJSON *d = detail3("method", "method", want_post ? "POST" : "GET");
-        wxm_add_quoted(d, "received", c->req->method);
+        Wxm_add_quoted(d, "received", c->req->method);
         return fail(c, "method", 405, "INVALID_REQUEST", d, "%s must be called with %s, not %.*s",
                     want_post ? "reverse" : "query", want_post ? "POST" : "GET",
                     (int)c->req->method.len, c->req->method.ptr);
@@ -137,13 +137,13 @@ static bool check_path(wxm_ctx *c)
     return true;
 }
 
-static bool check_out_trade_no(wxm_ctx *c)
+static bool check_out_trade_no(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
     wxp_span v = {c->out_trade_no, c->out_trade_no_len};
     if (wxp_check_out_trade_no(v, &d) != WXP_OK) {
         cJSON *det = detail3("uri_template", "out_trade_no", "6 to 32 of [0-9A-Za-z_-|*]");
-        wxm_add_quoted(det, "value", v);
+        Wxm_add_quoted(det, "value", v);
         return fail(c, "out_trade_no", 400, "PARAM_ERROR", det, "%s", d.text);
     }
     passed(c, "out_trade_no");
@@ -198,29 +198,29 @@ static bool is_json_type(wxp_span v)
     return t.len == 16 && strncasecmp(t.ptr, "application/json", 16) == 0;
 }
 
-static bool check_headers(wxm_ctx *c)
+static bool check_headers(Wxm_ctx *c)
 {
-    const wxm_header *h = wxm_find_header(c->req, "Accept", NULL);
+    const wxm_header *h = Wxm_find_header(c->req, "Accept", NULL);
     if (!h || !accepts_json(h->value)) {
         cJSON *d = detail3("header", "Accept", "application/json (or */*)");
         if (h)
-            wxm_add_quoted(d, "received", h->value);
+            Wxm_add_quoted(d, "received", h->value);
         return fail(c, "headers", 400, "INVALID_REQUEST", d,
                     h ? "the Accept header does not admit application/json"
                       : "the Accept header is missing; send Accept: application/json");
     }
     if (c->route == WXM_ROUTE_REVERSE) {
-        h = wxm_find_header(c->req, "Content-Type", NULL);
+        h = Wxm_find_header(c->req, "Content-Type", NULL);
         if (!h || !is_json_type(h->value)) {
             cJSON *d = detail3("header", "Content-Type", "application/json");
             if (h)
-                wxm_add_quoted(d, "received", h->value);
+                Wxm_add_quoted(d, "received", h->value);
             return fail(c, "headers", 400, "INVALID_REQUEST", d,
                         h ? "Content-Type must be application/json for a JSON body"
                           : "the Content-Type header is missing; send Content-Type: application/json");
         }
     }
-    h = wxm_find_header(c->req, "User-Agent", NULL);
+    h = Wxm_find_header(c->req, "User-Agent", NULL);
     if (!h || h->value.len == 0)
         return fail(c, "headers", 400, "INVALID_REQUEST", detail3("header", "User-Agent", "any"),
                     "the User-Agent header is missing; WeChat Pay requires one");
@@ -228,7 +228,7 @@ static bool check_headers(wxm_ctx *c)
     return true;
 }
 
-static bool check_body_size(wxm_ctx *c)
+static bool check_body_size(Wxm_ctx *c)
 {
     size_t max = c->m->cfg->max_body_bytes;
     if (c->req->body_too_large || c->req->body.len > max) {
@@ -241,7 +241,7 @@ static bool check_body_size(wxm_ctx *c)
     return true;
 }
 
-bool wxm_query_param(wxp_span q, const char *name, char *out, size_t cap)
+bool Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name), i = 0;
     while (q.ptr && i < q.len) {
@@ -257,11 +257,11 @@ bool wxm_query_param(wxp_span q, const char *name, char *out, size_t cap)
     return false;
 }
 
-static bool check_body(wxm_ctx *c)
+static bool check_body(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
     if (c->route == WXM_ROUTE_QUERY) {
-        if (!wxm_query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid)))
+        if (!Wxm_query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid)))
             return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "mchid=<digits>"),
                         "the query needs mchid=<your mchid>: GET %s?mchid=1230000109",
                         WXM_QUERY_TEMPLATE);
@@ -287,11 +287,11 @@ static bool check_body(wxm_ctx *c)
     return true;
 }
 
-static bool check_authorization(wxm_ctx *c)
+static bool check_authorization(Wxm_ctx *c)
 {
     size_t n = 0;
     wxp_diag d = {"", ""};
-    const wxm_header *h = wxm_find_header(c->req, "Authorization", &n);
+    const wxm_header *h = Wxm_find_header(c->req, "Authorization", &n);
     if (!h)
         return fail(c, "authorization", 401, "SIGN_ERROR",
                     detail3("authorization", "Authorization", WXP_AUTH_SCHEME " mchid=\"...\",..."),
@@ -309,11 +309,11 @@ static bool check_authorization(wxm_ctx *c)
     return true;
 }
 
-static bool check_merchant(wxm_ctx *c)
+static bool check_merchant(Wxm_ctx *c)
 {
     const wxm_config *cfg = c->m->cfg;
     char got[96];
-    c->merchant = wxm_config_merchant(cfg, c->auth.mchid);
+    c->merchant = Wxm_config_merchant(cfg, c->auth.mchid);
     wxp_quote(got, sizeof(got), c->auth.mchid, 40);
     if (!c->merchant) {
         cJSON *d = detail3("authorization", "mchid", cfg->merchants[0].mchid);
@@ -349,7 +349,7 @@ static bool check_merchant(wxm_ctx *c)
     return true;
 }
 
-static bool check_timestamp(wxm_ctx *c)
+static bool check_timestamp(Wxm_ctx *c)
 {
     int64_t ts = c->auth.timestamp_value, now = c->now;
     int64_t diff = ts > now ? ts - now : now - ts;
@@ -369,11 +369,11 @@ static bool check_timestamp(wxm_ctx *c)
     return true;
 }
 
-static bool check_nonce(wxm_ctx *c)
+static bool check_nonce(Wxm_ctx *c)
 {
-    if (wxm_nonces_seen(c->m->nonces, c->auth.mchid, c->auth.nonce_str, c->now)) {
+    if (Wxm_nonces_seen(c->m->nonces, c->auth.mchid, c->auth.nonce_str, c->now)) {
         cJSON *d = detail3("authorization", "nonce_str", "a nonce not used before");
-        wxm_add_quoted(d, "received", c->auth.nonce_str);
+        Wxm_add_quoted(d, "received", c->auth.nonce_str);
         return fail(c, "nonce", 401, "SIGN_ERROR", d,
                     "nonce_str was already used by an earlier request: a retry must be signed "
                     "again with a fresh nonce and timestamp");
@@ -382,11 +382,11 @@ static bool check_nonce(wxm_ctx *c)
     return true;
 }
 
-static bool check_signature(wxm_ctx *c)
+static bool check_signature(Wxm_ctx *c)
 {
     size_t len;
     wxp_diag d = {"", ""};
-    char *msg = wxm_signed_message(c, &len);
+    char *msg = Wxm_signed_message(c, &len);
     wxp_err e;
 
     if (!msg)
@@ -396,7 +396,7 @@ static bool check_signature(wxm_ctx *c)
         free(msg);
         /* Remember the nonce only once it signed something: a bad request
          * must not burn a nonce. Two racing copies: the second loses. */
-        if (!wxm_nonces_add(c->m->nonces, c->auth.mchid, c->auth.nonce_str, c->now,
+        if (!Wxm_nonces_add(c->m->nonces, c->auth.mchid, c->auth.nonce_str, c->now,
                             c->now + c->m->cfg->skew_seconds + 1))
             return check_nonce(c);
         passed(c, "signature");
@@ -404,7 +404,7 @@ static bool check_signature(wxm_ctx *c)
     }
     cJSON *det = detail3("authorization", "signature", NULL);
     cJSON_AddStringToObject(det, "reason", d.text);
-    const char *mistake = wxm_signature_diagnosis(c, e, msg, len, det);
+    const char *mistake = Wxm_signature_diagnosis(c, e, msg, len, det);
     free(msg);
     return fail(c, "signature", 401, "SIGN_ERROR", det, "signature does not verify: %s",
                 mistake ? mistake
@@ -413,11 +413,11 @@ static bool check_signature(wxm_ctx *c)
                                : d.text));
 }
 
-static bool check_mchid_match(wxm_ctx *c)
+static bool check_mchid_match(Wxm_ctx *c)
 {
     if (!wxp_span_eq(c->auth.mchid, c->mchid)) {
         cJSON *d = detail3(c->route == WXM_ROUTE_REVERSE ? "body" : "query", "mchid", c->mchid);
-        wxm_add_quoted(d, "received_in_authorization", c->auth.mchid);
+        Wxm_add_quoted(d, "received_in_authorization", c->auth.mchid);
         return fail(c, "mchid_match", 400, "PARAM_ERROR", d,
                     "mchid in Authorization differs from mchid \"%s\" in the %s", c->mchid,
                     c->route == WXM_ROUTE_REVERSE ? "body" : "query");
@@ -426,7 +426,7 @@ static bool check_mchid_match(wxm_ctx *c)
     return true;
 }
 
-static bool check_appid(wxm_ctx *c)
+static bool check_appid(Wxm_ctx *c)
 {
     if (c->route != WXM_ROUTE_REVERSE)
         return true;
@@ -441,7 +441,7 @@ static bool check_appid(wxm_ctx *c)
                 c->appid, c->merchant->mchid);
 }
 
-bool wxm_check_request(wxm_ctx *c)
+bool Wxm_check_request(Wxm_ctx *c)
 {
     return check_method(c) && check_path(c) && check_out_trade_no(c) && check_headers(c) &&
            check_body_size(c) && check_body(c) && check_authorization(c) &&

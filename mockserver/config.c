@@ -1,6 +1,7 @@
 /* config.c: the mock's JSON configuration (README "Mock configuration").
  * Every error names the file, the field path and the problem. */
 #include "mock_int.h"
+#include "wxp_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,7 +30,7 @@ void wxm_config_free(wxm_config *c)
     free(c);
 }
 
-const wxm_merchant *wxm_config_merchant(const wxm_config *c, wxp_span mchid)
+const Wxm_merchant *Wxm_config_merchant(const wxm_config *c, wxp_span mchid)
 {
     for (size_t i = 0; i < c->nmerchants; i++)
         if (wxp_span_eq(mchid, c->merchants[i].mchid))
@@ -119,7 +120,7 @@ static wxp_err load_key(ctx *x, key_loader fn, const char *file, const char *pat
     return WXP_OK;
 }
 
-static wxp_err load_merchant(ctx *x, const cJSON *m, size_t i, wxm_merchant *out)
+static wxp_err load_merchant(ctx *x, const cJSON *m, size_t i, Wxm_merchant *out)
 {
     char path[96];
     const char *mchid, *cert;
@@ -207,8 +208,15 @@ static wxp_err load_wechatpay(ctx *x, const cJSON *w, wxm_config *c)
     return WXP_OK;
 }
 
-wxp_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
-                         wxm_config **out, wxp_diag *diag)
+/* The library's class of a failure: reading the config file is I/O;
+ * anything wrong inside it (a key file it names included) is the config's. */
+static wxm_err config_err(wxp_err e, wxm_err otherwise)
+{
+    return e == WXP_OK ? WXM_OK : e == WXP_ERR_NOMEM ? WXM_E_NOMEM : otherwise;
+}
+
+static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_config **out,
+                     wxp_diag *diag)
 {
     ctx x = {base_dir, diag};
     wxm_config *c;
@@ -217,8 +225,6 @@ wxp_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
     int64_t v;
     wxp_err err = WXP_OK;
 
-    if (!json || !out)
-        return WXP_ERR_ARG;
     *out = NULL;
     root = cJSON_ParseWithLength(json, len);
     if (!root || !cJSON_IsObject(root)) {
@@ -255,7 +261,7 @@ wxp_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
         err = bad(&x, "merchants", "must be a non-empty array");
         goto done;
     }
-    c->merchants = calloc((size_t)cJSON_GetArraySize(ms), sizeof(wxm_merchant));
+    c->merchants = calloc((size_t)cJSON_GetArraySize(ms), sizeof(Wxm_merchant));
     if (!c->merchants) {
         err = WXP_ERR_NOMEM;
         goto done;
@@ -267,7 +273,7 @@ wxp_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
         if (err)
             goto done;
         if (c->nmerchants > 1 &&
-            wxm_config_merchant(c, wxp_span_of(c->merchants[c->nmerchants - 1].mchid)) !=
+            Wxm_config_merchant(c, wxp_span_of(c->merchants[c->nmerchants - 1].mchid)) !=
                 &c->merchants[c->nmerchants - 1]) {
             err = bad(&x, "merchants", "mchid \"%s\" appears twice", c->merchants[c->nmerchants - 1].mchid);
             goto done;
@@ -309,51 +315,37 @@ done:
     return WXP_OK;
 }
 
-wxp_err wxm_config_load(const char *path, wxm_config **out, wxp_diag *diag)
+wxm_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
+                         wxm_config **out, wxp_diag *diag)
 {
-    FILE *f;
+    if (!json || !out)
+        return WXM_E_ARG;
+    return config_err(parse(json, len, base_dir, out, diag), WXM_E_CONFIG);
+}
+
+wxm_err wxm_config_load(const char *path, wxm_config **out, wxp_diag *diag)
+{
     char *buf, *dir, *slash;
     size_t n;
     wxp_err err;
 
     if (!path || !out)
-        return WXP_ERR_ARG;
-    f = fopen(path, "rb");
-    if (!f) {
-        if (diag) {
-            diag->field = "config";
-            snprintf(diag->text, sizeof(diag->text), "%s: %s", path, strerror(errno));
-        }
-        return WXP_ERR_IO;
-    }
-    buf = malloc(MAX_CONFIG_BYTES + 1);
-    if (!buf) {
-        fclose(f);
-        return WXP_ERR_NOMEM;
-    }
-    n = fread(buf, 1, MAX_CONFIG_BYTES + 1, f);
-    fclose(f);
-    if (n > MAX_CONFIG_BYTES) {
-        free(buf);
-        if (diag) {
-            diag->field = "config";
-            snprintf(diag->text, sizeof(diag->text), "%s: larger than 1 MiB", path);
-        }
-        return WXP_ERR_IO;
-    }
-    buf[n] = '\0';
-    dir = malloc(strlen(path) + 2);
+        return WXM_E_ARG;
+    *out = NULL;
+    err = Wxp_read_file(path, MAX_CONFIG_BYTES, "config", &buf, &n, diag);
+    if (err)
+        return config_err(err, WXM_E_IO);
+    dir = Wxp_strdup(path);
     if (!dir) {
         free(buf);
-        return WXP_ERR_NOMEM;
+        return WXM_E_NOMEM;
     }
-    memcpy(dir, path, strlen(path) + 1);
     slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
     else
         memcpy(dir, ".", 2);
-    err = wxm_config_parse(buf, n, dir, out, diag);
+    err = parse(buf, n, dir, out, diag);
     free(buf);
     free(dir);
     if (err && diag) {
@@ -362,5 +354,17 @@ wxp_err wxm_config_load(const char *path, wxm_config **out, wxp_diag *diag)
         snprintf(diag->text, sizeof(diag->text), "%s: %.*s", path,
                  (int)(sizeof(diag->text) - strlen(path) - 3), text);
     }
-    return err;
+    return config_err(err, WXM_E_CONFIG);
+}
+
+void wxm_config_set_catalogue(wxm_config *cfg, int on)
+{
+    if (cfg)
+        cfg->zero_config = on != 0;
+}
+
+void wxm_config_set_signing(wxm_config *cfg, int on)
+{
+    if (cfg)
+        cfg->no_sign = on == 0;
 }

@@ -615,12 +615,12 @@ static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, c
     } else {
         wxm_config *cfg = NULL;
         wxp_diag d = {"", ""};
-        if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXP_OK) {
+        if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXM_OK) {
             status = bad("bad mock config: ", d.text);
             goto out;
         }
         wxm_server_options so = {.host = "127.0.0.1"};
-        if (wxm_mock_new(cfg, &m) != WXP_OK || wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
+        if (wxm_mock_new(cfg, &m) != WXM_OK || wxm_server_start(m, &so, &srv, &d) != WXM_OK) {
             fprintf(stderr, "wxpay-conform: cannot start the mock: %s\n", d.text);
             goto out;
         }

@@ -10,44 +10,63 @@
 
 /* --------------------------------------------------------- lifecycle */
 
-wxp_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
+/* A switch without default: a new code without a message breaks the
+ * -Wall -Werror build. */
+const char *wxm_strerror(wxm_err e)
+{
+    switch (e) {
+    case WXM_OK: return "no error";
+    case WXM_E_NOMEM: return "out of memory";
+    case WXM_E_ARG: return "invalid argument";
+    case WXM_E_IO: return "file could not be read or written";
+    case WXM_E_CONFIG: return "bad configuration";
+    case WXM_E_TLS: return "TLS certificate or key cannot be used";
+    case WXM_E_LISTEN: return "cannot listen";
+    }
+    return "unknown error";
+}
+
+wxm_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
 {
     wxm_mock *m;
     if (!cfg || !out) {
         wxm_config_free(cfg);
-        return WXP_ERR_ARG;
+        return WXM_E_ARG;
     }
     m = calloc(1, sizeof(*m));
     if (!m) {
         wxm_config_free(cfg);
-        return WXP_ERR_NOMEM;
+        return WXM_E_NOMEM;
     }
     m->cfg = cfg;
-    m->orders = wxm_store_new();
-    m->nonces = wxm_nonces_new(cfg->nonce_entries);
-    m->journal = wxm_journal_new(cfg->journal_entries);
+    m->orders = Wxm_store_new();
+    m->nonces = Wxm_nonces_new(cfg->nonce_entries);
+    m->journal = Wxm_journal_new(cfg->journal_entries);
     if (!m->orders || !m->nonces || !m->journal) {
         wxm_mock_free(m);
-        return WXP_ERR_NOMEM;
+        return WXM_E_NOMEM;
     }
     *out = m;
-    return WXP_OK;
+    return WXM_OK;
 }
 
 void wxm_mock_free(wxm_mock *m)
 {
     if (!m)
         return;
-    wxm_store_free(m->orders);
-    wxm_nonces_free(m->nonces);
-    wxm_journal_free(m->journal);
+    Wxm_store_free(m->orders);
+    Wxm_nonces_free(m->nonces);
+    Wxm_journal_free(m->journal);
     wxm_config_free(m->cfg);
     free(m);
 }
 
-wxp_err wxm_mock_set_journal_file(wxm_mock *m, const char *path, wxp_diag *diag)
+wxm_err wxm_mock_set_journal_file(wxm_mock *m, const char *path, wxp_diag *diag)
 {
-    return wxm_journal_set_file(m->journal, path, diag);
+    if (!m)
+        return WXM_E_ARG;
+    wxp_err e = Wxm_journal_set_file(m->journal, path, diag);
+    return e == WXP_OK ? WXM_OK : e == WXP_ERR_NOMEM ? WXM_E_NOMEM : WXM_E_IO;
 }
 
 /* ------------------------------------------------------------ journal */
@@ -71,10 +90,10 @@ static bool valid_utf8(wxp_span s)
 
 /* Bytes as a string member when they are UTF-8 without NUL, else quoted
  * (wxp_quote) as "<name>_escaped". */
-static void add_bytes(wxm_json *e, const char *name, wxp_span s)
+static void add_bytes(Wxm_json *e, const char *name, wxp_span s)
 {
     if (valid_utf8(s)) {
-        wxm_json_string(e, name, s.ptr ? s.ptr : "", s.len);
+        Wxm_json_string(e, name, s.ptr ? s.ptr : "", s.len);
         return;
     }
     char *q = malloc(s.len * 4 + 8);
@@ -83,29 +102,29 @@ static void add_bytes(wxm_json *e, const char *name, wxp_span s)
     wxp_quote(q, s.len * 4 + 8, s, s.len);
     char key[64];
     snprintf(key, sizeof(key), "%s_escaped", name);
-    wxm_json_cstring(e, key, q);
+    Wxm_json_cstring(e, key, q);
     free(q);
 }
 
 /* The entry's start: what was asked (the checks and the answer follow). */
-static void journal_entry(wxm_json *e, const wxm_request *r, int64_t now)
+static void journal_entry(Wxm_json *e, const wxm_request *r, int64_t now)
 {
-    wxm_json_open(e, NULL, '{');
-    wxm_json_int(e, "time", now);
+    Wxm_json_open(e, NULL, '{');
+    Wxm_json_int(e, "time", now);
     if (r->peer)
-        wxm_json_cstring(e, "peer", r->peer);
+        Wxm_json_cstring(e, "peer", r->peer);
     add_bytes(e, "method", r->method);
     add_bytes(e, "target", r->target);
-    wxm_json_open(e, "headers", '[');
+    Wxm_json_open(e, "headers", '[');
     for (size_t i = 0; i < r->nheaders && i < 64; i++) {
-        wxm_json_open(e, NULL, '{');
+        Wxm_json_open(e, NULL, '{');
         add_bytes(e, "name", r->headers[i].name);
         add_bytes(e, "value", r->headers[i].value);
-        wxm_json_close(e, '}');
+        Wxm_json_close(e, '}');
     }
-    wxm_json_close(e, ']');
+    Wxm_json_close(e, ']');
     add_bytes(e, "body", (wxp_span){r->body.ptr, r->body.len > 4096 ? 4096 : r->body.len});
-    wxm_json_int(e, "body_length", (long long)r->body.len);
+    Wxm_json_int(e, "body_length", (long long)r->body.len);
 }
 
 /* ------------------------------------------------------------- handle */
@@ -114,51 +133,51 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
 {
     memset(a, 0, sizeof(*a));
     if (r->target.len >= 9 && memcmp(r->target.ptr, "/__admin/", 9) == 0) {
-        wxm_admin(m, r, now, a);
+        Wxm_admin(m, r, now, a);
         return;
     }
-    wxm_json e = {0}, *entry = &e;
+    Wxm_json e = {0}, *entry = &e;
     journal_entry(entry, r, now);
-    wxm_ctx c;
+    Wxm_ctx c;
     memset(&c, 0, sizeof(c));
     c.m = m;
     c.req = r;
     c.now = now;
-    wxm_json_open(entry, "checks", '[');
+    Wxm_json_open(entry, "checks", '[');
     c.journal = entry;
-    bool ok = wxm_check_request(&c);
-    wxm_json_close(entry, ']');
+    bool ok = Wxm_check_request(&c);
+    Wxm_json_close(entry, ']');
     bool has_otn = c.out_trade_no[0] && strlen(c.out_trade_no) == c.out_trade_no_len; /* no NUL */
     if (has_otn)
-        wxm_json_cstring(entry, "out_trade_no", c.out_trade_no);
+        Wxm_json_cstring(entry, "out_trade_no", c.out_trade_no);
     if (!ok) {
-        wxm_api_answer(m, a, c.fail.status,
-                       wxm_error_body(c.fail.code, c.fail.message, c.fail.detail), WXM_STEP_OK,
+        Wxm_api_answer(m, a, c.fail.status,
+                       Wxm_error_body(c.fail.code, c.fail.message, c.fail.detail), WXM_STEP_OK,
                        now);
-        wxm_answer_code(a, entry, c.fail.code);
+        Wxm_answer_code(a, entry, c.fail.code);
         if (c.fail.status == 405)
-            wxm_answer_header(a, "Allow",
+            Wxm_answer_header(a, "Allow",
                        c.route == WXM_ROUTE_QUERY && c.fail.check[0] == 'm' &&
                                wxp_span_eq(r->method, "POST")
                            ? "GET"
                            : "GET, POST");
     } else {
-        wxm_json_cstring(entry, "endpoint", c.route == WXM_ROUTE_REVERSE ? "reverse" : "query");
+        Wxm_json_cstring(entry, "endpoint", c.route == WXM_ROUTE_REVERSE ? "reverse" : "query");
         if (c.route == WXM_ROUTE_REVERSE)
-            wxm_rule_reverse(&c, a, entry);
+            Wxm_rule_reverse(&c, a, entry);
         else
-            wxm_rule_query(&c, a, entry);
+            Wxm_rule_query(&c, a, entry);
     }
-    wxm_json_int(entry, "status", a->status);
+    Wxm_json_int(entry, "status", a->status);
     for (size_t i = 0; i < a->nheaders; i++)
         if (strcmp(a->headers[i].name, "Request-ID") == 0)
-            wxm_json_cstring(entry, "request_id", a->headers[i].value);
+            Wxm_json_cstring(entry, "request_id", a->headers[i].value);
     if (a->broken)
-        wxm_json_cstring(entry, "answer_failed", a->broken);
+        Wxm_json_cstring(entry, "answer_failed", a->broken);
     if (a->action == WXM_DROP)
-        wxm_json_cstring(entry, "answer", "dropped");
+        Wxm_json_cstring(entry, "answer", "dropped");
     else if (a->wait_ms)
-        wxm_json_int(entry, "wait_ms", a->wait_ms);
-    wxm_json_close(entry, '}');
-    wxm_journal_add(m->journal, entry, has_otn ? c.out_trade_no : NULL);
+        Wxm_json_int(entry, "wait_ms", a->wait_ms);
+    Wxm_json_close(entry, '}');
+    Wxm_journal_add(m->journal, entry, has_otn ? c.out_trade_no : NULL);
 }

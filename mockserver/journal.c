@@ -15,7 +15,7 @@ typedef struct entry {
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
 } entry;
 
-struct wxm_journal {
+struct Wxm_journal {
     pthread_mutex_t lock;
     entry *ring;
     size_t cap, start, count;
@@ -24,9 +24,9 @@ struct wxm_journal {
     FILE *file;
 };
 
-wxm_journal *wxm_journal_new(size_t cap)
+Wxm_journal *Wxm_journal_new(size_t cap)
 {
-    wxm_journal *j = calloc(1, sizeof(*j));
+    Wxm_journal *j = calloc(1, sizeof(*j));
     if (!j)
         return NULL;
     j->cap = cap ? cap : 1;
@@ -39,14 +39,14 @@ wxm_journal *wxm_journal_new(size_t cap)
     return j;
 }
 
-static void clear_ring(wxm_journal *j)
+static void clear_ring(Wxm_journal *j)
 {
     for (size_t i = 0; i < j->count; i++)
         free(j->ring[(j->start + i) % j->cap].json);
     j->start = j->count = 0;
 }
 
-void wxm_journal_free(wxm_journal *j)
+void Wxm_journal_free(Wxm_journal *j)
 {
     if (!j)
         return;
@@ -58,7 +58,7 @@ void wxm_journal_free(wxm_journal *j)
     free(j);
 }
 
-void wxm_journal_clear(wxm_journal *j)
+void Wxm_journal_clear(Wxm_journal *j)
 {
     pthread_mutex_lock(&j->lock);
     clear_ring(j);
@@ -66,7 +66,7 @@ void wxm_journal_clear(wxm_journal *j)
     pthread_mutex_unlock(&j->lock);
 }
 
-wxp_err wxm_journal_set_file(wxm_journal *j, const char *path, wxp_diag *diag)
+wxp_err Wxm_journal_set_file(Wxm_journal *j, const char *path, wxp_diag *diag)
 {
     FILE *f = NULL;
     if (path) {
@@ -84,7 +84,7 @@ wxp_err wxm_journal_set_file(wxm_journal *j, const char *path, wxp_diag *diag)
 
 /* ------------------------------------------------------ JSON writer */
 
-static void put(wxm_json *j, const char *s, size_t n)
+static void put(Wxm_json *j, const char *s, size_t n)
 {
     if (j->failed || n == 0)
         return;
@@ -106,7 +106,7 @@ static void put(wxm_json *j, const char *s, size_t n)
 }
 
 /* s as a JSON string, escaped. */
-static void put_string(wxm_json *j, const char *s, size_t n)
+static void put_string(Wxm_json *j, const char *s, size_t n)
 {
     put(j, "\"", 1);
     size_t run = 0; /* bytes that need no escape, copied in one go */
@@ -135,7 +135,7 @@ static void put_string(wxm_json *j, const char *s, size_t n)
 }
 
 /* The comma (unless first in its object or array), then "key": if any. */
-static void member(wxm_json *j, const char *key)
+static void member(Wxm_json *j, const char *key)
 {
     if (j->len && !j->failed && j->p[j->len - 1] != '{' && j->p[j->len - 1] != '[')
         put(j, ",", 1);
@@ -145,36 +145,36 @@ static void member(wxm_json *j, const char *key)
     }
 }
 
-void wxm_json_open(wxm_json *j, const char *key, char bracket)
+void Wxm_json_open(Wxm_json *j, const char *key, char bracket)
 {
     member(j, key);
     put(j, &bracket, 1);
 }
 
-void wxm_json_close(wxm_json *j, char bracket)
+void Wxm_json_close(Wxm_json *j, char bracket)
 {
     put(j, &bracket, 1);
 }
 
-void wxm_json_string(wxm_json *j, const char *key, const char *s, size_t n)
+void Wxm_json_string(Wxm_json *j, const char *key, const char *s, size_t n)
 {
     member(j, key);
     put_string(j, s, n);
 }
 
-void wxm_json_cstring(wxm_json *j, const char *key, const char *s)
+void Wxm_json_cstring(Wxm_json *j, const char *key, const char *s)
 {
-    wxm_json_string(j, key, s, strlen(s));
+    Wxm_json_string(j, key, s, strlen(s));
 }
 
-void wxm_json_int(wxm_json *j, const char *key, long long v)
+void Wxm_json_int(Wxm_json *j, const char *key, long long v)
 {
     char num[24];
     member(j, key);
     put(j, num, (size_t)snprintf(num, sizeof(num), "%lld", v));
 }
 
-void wxm_json_bool(wxm_json *j, const char *key, bool v)
+void Wxm_json_bool(Wxm_json *j, const char *key, bool v)
 {
     member(j, key);
     put(j, v ? "true" : "false", v ? 4 : 5);
@@ -182,7 +182,7 @@ void wxm_json_bool(wxm_json *j, const char *key, bool v)
 
 /* ------------------------------------------------------------ entries */
 
-void wxm_journal_add(wxm_journal *j, wxm_json *text, const char *otn)
+void Wxm_journal_add(Wxm_journal *j, Wxm_json *text, const char *otn)
 {
     entry n = {NULL, ""};
     if (otn)
@@ -192,7 +192,7 @@ void wxm_journal_add(wxm_journal *j, wxm_json *text, const char *otn)
     size_t blen = text->len;
     if (text->failed || blen < 2 || text->p[0] != '{' || !(n.json = malloc(blen + 32))) {
         free(text->p);
-        *text = (wxm_json){0};
+        *text = (Wxm_json){0};
         return;
     }
     pthread_mutex_lock(&j->lock);
@@ -212,10 +212,10 @@ void wxm_journal_add(wxm_journal *j, wxm_json *text, const char *otn)
     j->ring[(j->start + j->count++) % j->cap] = n;
     pthread_mutex_unlock(&j->lock);
     free(text->p);
-    *text = (wxm_json){0};
+    *text = (Wxm_json){0};
 }
 
-uint64_t wxm_journal_total(wxm_journal *j)
+uint64_t Wxm_journal_total(Wxm_journal *j)
 {
     pthread_mutex_lock(&j->lock);
     uint64_t n = j->seq;
@@ -223,7 +223,7 @@ uint64_t wxm_journal_total(wxm_journal *j)
     return n;
 }
 
-char *wxm_journal_dump(wxm_journal *j, const char *otn)
+char *Wxm_journal_dump(Wxm_journal *j, const char *otn)
 {
     size_t cap = 256, len = 0;
     char *out;

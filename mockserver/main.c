@@ -1,5 +1,7 @@
 /* main.c: the wxpay-mock command line (README "wxpay-mock"). */
-#include "mock_int.h"
+#include <wxpay/mock.h>
+
+#include <stdbool.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -40,7 +42,10 @@ static void usage(FILE *to)
             wxm_default_config_path());
 }
 
-static int bad_usage(const char *fmt, ...) WXM_PRINTF(1, 2);
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+static int bad_usage(const char *fmt, ...);
 static int bad_usage(const char *fmt, ...)
 {
     va_list ap;
@@ -116,20 +121,26 @@ int main(int argc, char **argv)
 
     wxm_config *cfg = NULL;
     wxp_diag d = {"", ""};
-    if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXP_OK) {
+    wxm_err e = wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d);
+    if (e == WXM_E_NOMEM) {
+        fprintf(stderr, "wxpay-mock: out of memory\n");
+        return EXIT_LISTEN;
+    }
+    if (e) {
         fprintf(stderr, "wxpay-mock: bad config: %s\n", d.text);
         return EXIT_USAGE;
     }
     if (strict)
-        cfg->zero_config = 0;
-    cfg->no_sign = no_sign;
+        wxm_config_set_catalogue(cfg, 0);
+    wxm_config_set_signing(cfg, !no_sign);
     wxm_mock *m = NULL;
-    if (wxm_mock_new(cfg, &m) != WXP_OK) {
+    if (wxm_mock_new(cfg, &m) != WXM_OK) {
         fprintf(stderr, "wxpay-mock: out of memory\n");
         return EXIT_LISTEN;
     }
-    if (journal && wxm_mock_set_journal_file(m, journal, &d) != WXP_OK) {
-        fprintf(stderr, "wxpay-mock: --journal-file %s\n", d.text);
+    if (journal && (e = wxm_mock_set_journal_file(m, journal, &d)) != WXM_OK) {
+        fprintf(stderr, "wxpay-mock: --journal-file: %s\n",
+                e == WXM_E_NOMEM ? "out of memory" : d.text);
         wxm_mock_free(m);
         return EXIT_USAGE;
     }
@@ -145,10 +156,12 @@ int main(int argc, char **argv)
 
     wxm_server_options so = {host, (uint16_t)port, !quiet, log_json, tls_cert, tls_key, (int)threads};
     wxm_server *srv = NULL;
-    if (wxm_server_start(m, &so, &srv, &d) != WXP_OK) {
-        fprintf(stderr, "wxpay-mock: %s\n", d.text);
+    if ((e = wxm_server_start(m, &so, &srv, &d)) != WXM_OK) {
+        /* The library names the part; the flags that set it are ours. */
+        const char *flags = e == WXM_E_ARG ? "--host: " : e == WXM_E_TLS ? "--tls-cert/--tls-key: " : "";
+        fprintf(stderr, "wxpay-mock: %s%s\n", flags, e == WXM_E_NOMEM ? "out of memory" : d.text);
         wxm_mock_free(m);
-        return strcmp(d.field, "host") == 0 || strcmp(d.field, "tls") == 0 ? EXIT_USAGE : EXIT_LISTEN;
+        return e == WXM_E_ARG || e == WXM_E_TLS ? EXIT_USAGE : EXIT_LISTEN;
     }
     printf("wxpay-mock listening on %s://%s%s%s:%u\n", wxm_server_is_tls(srv) ? "https" : "http",
            strchr(host, ':') ? "[" : "",

@@ -5,7 +5,7 @@
  * through an open-addressing index, all allocated and touched up front so
  * the resident size does not creep with traffic. When the ring is full the
  * oldest pair goes first; if it had not expired yet, that is counted
- * (wxm_nonces_evicted_live) because its replay protection ended early. */
+ * (Wxm_nonces_evicted_live) because its replay protection ended early. */
 #include "mock_int.h"
 
 #include <stdlib.h>
@@ -16,7 +16,7 @@ typedef struct slot {
     int64_t expires;
 } slot;
 
-struct wxm_nonces {
+struct Wxm_nonces {
     pthread_mutex_t lock;
     slot *ring;
     size_t cap, head, count;
@@ -35,9 +35,9 @@ static void touch(void *p, size_t len)
         b[i] = 0;
 }
 
-wxm_nonces *wxm_nonces_new(size_t cap)
+Wxm_nonces *Wxm_nonces_new(size_t cap)
 {
-    wxm_nonces *n = calloc(1, sizeof(*n));
+    Wxm_nonces *n = calloc(1, sizeof(*n));
     size_t isize = 1;
     if (!n || cap == 0 || cap > (1u << 30))
         goto fail;
@@ -62,7 +62,7 @@ fail:
     return NULL;
 }
 
-void wxm_nonces_free(wxm_nonces *n)
+void Wxm_nonces_free(Wxm_nonces *n)
 {
     if (!n)
         return;
@@ -72,9 +72,9 @@ void wxm_nonces_free(wxm_nonces *n)
     free(n);
 }
 
-static size_t probe(const wxm_nonces *n, uint64_t key);
+static size_t probe(const Wxm_nonces *n, uint64_t key);
 
-void wxm_nonces_clear(wxm_nonces *n)
+void Wxm_nonces_clear(Wxm_nonces *n)
 {
     pthread_mutex_lock(&n->lock);
     if (n->count * 16 > n->mask) {
@@ -97,7 +97,7 @@ void wxm_nonces_clear(wxm_nonces *n)
     pthread_mutex_unlock(&n->lock);
 }
 
-uint64_t wxm_nonces_evicted_live(wxm_nonces *n)
+uint64_t Wxm_nonces_evicted_live(Wxm_nonces *n)
 {
     pthread_mutex_lock(&n->lock);
     uint64_t v = n->evicted_live;
@@ -118,7 +118,7 @@ static uint64_t key_of(wxp_span mchid, wxp_span nonce)
 }
 
 /* Index slot holding `key`, or the empty slot where it would go. */
-static size_t probe(const wxm_nonces *n, uint64_t key)
+static size_t probe(const Wxm_nonces *n, uint64_t key)
 {
     size_t i = (size_t)key & n->mask;
     while (n->index[i] && n->ring[n->index[i] - 1].key != key)
@@ -128,7 +128,7 @@ static size_t probe(const wxm_nonces *n, uint64_t key)
 
 /* Removes the index entry at i, shifting later entries of the same run
  * back (deletion in linear probing without tombstones). */
-static void unindex(wxm_nonces *n, size_t i)
+static void unindex(Wxm_nonces *n, size_t i)
 {
     size_t j = i;
     n->index[i] = 0;
@@ -147,7 +147,7 @@ static void unindex(wxm_nonces *n, size_t i)
     }
 }
 
-static void drop_oldest(wxm_nonces *n, int64_t now)
+static void drop_oldest(Wxm_nonces *n, int64_t now)
 {
     slot *s = &n->ring[n->head];
     if (s->expires >= now)
@@ -160,13 +160,13 @@ static void drop_oldest(wxm_nonces *n, int64_t now)
 
 /* Entries live for the same window after a timestamp close to now, so the
  * ring is (nearly) in expiry order: expire from the front. */
-static void expire(wxm_nonces *n, int64_t now)
+static void expire(Wxm_nonces *n, int64_t now)
 {
     while (n->count && n->ring[n->head].expires < now)
         drop_oldest(n, now);
 }
 
-bool wxm_nonces_seen(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now)
+bool Wxm_nonces_seen(Wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now)
 {
     uint64_t key = key_of(mchid, nonce);
     pthread_mutex_lock(&n->lock);
@@ -177,7 +177,7 @@ bool wxm_nonces_seen(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now)
     return seen;
 }
 
-bool wxm_nonces_add(wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now, int64_t expires)
+bool Wxm_nonces_add(Wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now, int64_t expires)
 {
     uint64_t key = key_of(mchid, nonce);
     bool added = false;

@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-cJSON *wxm_order_admin_json(const wxm_order *o)
+cJSON *Wxm_order_admin_json(const Wxm_order *o)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "out_trade_no", o->out_trade_no);
     cJSON_AddStringToObject(j, "mchid", o->mchid);
     cJSON_AddStringToObject(j, "appid", o->appid);
     cJSON_AddStringToObject(j, "transaction_id", o->transaction_id);
-    cJSON_AddStringToObject(j, "trade_state", wxm_state_name(o->state));
+    cJSON_AddStringToObject(j, "trade_state", Wxm_state_name(o->state));
     cJSON_AddNumberToObject(j, "amount", (double)o->amount);
     cJSON_AddNumberToObject(j, "created_at", (double)o->created_at);
     cJSON_AddNumberToObject(j, "reverse_calls", o->reverse_calls);
@@ -26,7 +26,7 @@ cJSON *wxm_order_admin_json(const wxm_order *o)
     } else {
         cJSON_AddNullToObject(j, "refund");
     }
-    cJSON_AddItemToObject(j, "script", wxm_script_json(o->script + o->pos, o->nsteps - o->pos));
+    cJSON_AddItemToObject(j, "script", Wxm_script_json(o->script + o->pos, o->nsteps - o->pos));
     return j;
 }
 
@@ -48,7 +48,7 @@ static wxp_err id_field(const cJSON *obj, const char *name, char *out, size_t ca
     return WXP_OK;
 }
 
-wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag)
+wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
 {
     static const char *known[] = {"trade_state", "amount", "created_at", "age_seconds",
                                   "mchid", "appid", "transaction_id", "script", "out_trade_no",
@@ -72,7 +72,7 @@ wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag)
         return wxp_fail(diag, WXP_ERR_ARG, "trade_state",
                         "trade_state is required: SUCCESS, REFUND, NOTPAY, CLOSED, REVOKED, "
                         "USERPAYING or PAYERROR");
-    if (!cJSON_IsString(v) || !wxm_state_parse(v->valuestring, &o->state))
+    if (!cJSON_IsString(v) || !Wxm_state_parse(v->valuestring, &o->state))
         return wxp_fail(diag, WXP_ERR_ARG, "trade_state",
                         "trade_state must be one of SUCCESS, REFUND, NOTPAY, CLOSED, REVOKED, "
                         "USERPAYING, PAYERROR");
@@ -103,9 +103,9 @@ wxp_err wxm_order_from_json(const cJSON *obj, wxm_order *o, wxp_diag *diag)
     v = cJSON_GetObjectItemCaseSensitive(obj, "script");
     o->nsteps = o->pos = 0;
     if (v && !cJSON_IsNull(v)) {
-        wxm_step *steps;
+        Wxm_step *steps;
         size_t n;
-        if ((err = wxm_script_parse(v, &steps, &n, diag)))
+        if ((err = Wxm_script_parse(v, &steps, &n, diag)))
             return err;
         memcpy(o->script, steps, n * sizeof(*steps));
         o->nsteps = n;

@@ -15,7 +15,7 @@ struct wxm_pending {
     int64_t now;
 };
 
-static void apply_reverse(wxm_order *o, int64_t now)
+static void apply_reverse(Wxm_order *o, int64_t now)
 {
     if (o->state == WXM_REVOKED || o->state == WXM_CLOSED || o->state == WXM_REFUND)
         return;
@@ -29,7 +29,7 @@ static void apply_reverse(wxm_order *o, int64_t now)
     o->reversed_at = now;
 }
 
-static void apply_pending(wxm_order *o, void *ctx)
+static void apply_pending(Wxm_order *o, void *ctx)
 {
     apply_reverse(o, ((struct wxm_pending *)ctx)->now);
 }
@@ -38,27 +38,27 @@ void wxm_answer_commit(wxm_mock *m, wxm_answer *a)
 {
     if (!a || !a->pending)
         return;
-    wxm_store_with(m->orders, a->pending->out_trade_no, NULL, apply_pending, a->pending);
+    Wxm_store_with(m->orders, a->pending->out_trade_no, NULL, apply_pending, a->pending);
     free(a->pending);
     a->pending = NULL;
 }
 
 /* What one reverse call decides under the order's lock. */
 typedef struct decision {
-    wxm_ctx *c;
+    Wxm_ctx *c;
     bool exists;
     int status;
     const char *code;
     char message[200];
-    wxm_step step;
+    Wxm_step step;
     bool later; /* the state changes after the wait */
-    wxm_order after; /* the order as it is after the call */
+    Wxm_order after; /* the order as it is after the call */
 } decision;
 
-static void decide_reverse(wxm_order *o, void *arg)
+static void decide_reverse(Wxm_order *o, void *arg)
 {
     decision *d = arg;
-    wxm_ctx *c = d->c;
+    Wxm_ctx *c = d->c;
     const wxm_config *cfg = c->m->cfg;
 
     d->exists = true;
@@ -71,7 +71,7 @@ static void decide_reverse(wxm_order *o, void *arg)
         return;
     }
     o->reverse_calls++;
-    d->step = (wxm_step){WXM_STEP_OK, true, false, 0};
+    d->step = (Wxm_step){WXM_STEP_OK, true, false, 0};
     if (o->pos < o->nsteps)
         d->step = o->script[o->pos++];
 
@@ -129,35 +129,35 @@ static void decide_reverse(wxm_order *o, void *arg)
     d->after = *o;
 }
 
-static void not_found(wxm_ctx *c, wxm_answer *a, wxm_json *entry, bool with_detail)
+static void not_found(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, bool with_detail)
 {
-    cJSON *det = with_detail ? wxm_json_object(1, "out_trade_no", c->out_trade_no) : NULL;
-    wxm_api_answer(
+    cJSON *det = with_detail ? Wxm_json_object(1, "out_trade_no", c->out_trade_no) : NULL;
+    Wxm_api_answer(
         c->m, a, 404,
-        wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", det),
+        Wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", det),
         WXM_STEP_OK, c->now);
-    wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
+    Wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
 }
 
-static void out_of_memory(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
+static void out_of_memory(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
 {
-    wxm_api_answer(c->m, a, 500,
-                   wxm_error_body("SYSTEM_ERROR", "系统错误 (the mock ran out of memory)", NULL),
+    Wxm_api_answer(c->m, a, 500,
+                   Wxm_error_body("SYSTEM_ERROR", "系统错误 (the mock ran out of memory)", NULL),
                    WXM_STEP_OK, c->now);
-    wxm_answer_code(a, entry, "SYSTEM_ERROR");
+    Wxm_answer_code(a, entry, "SYSTEM_ERROR");
 }
 
-void wxm_rule_reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
+void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
 {
     wxm_mock *m = c->m;
     decision d;
-    wxm_order init;
+    Wxm_order init;
 
     memset(&d, 0, sizeof(d));
     d.c = c;
-    bool create = m->cfg->zero_config && wxm_catalogue_order(c->out_trade_no, c->now, &init);
-    wxm_found f =
-        wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, decide_reverse, &d);
+    bool create = m->cfg->zero_config && Wxm_catalogue_order(c->out_trade_no, c->now, &init);
+    Wxm_found f =
+        Wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, decide_reverse, &d);
     if (f == WXM_NO_MEMORY) {
         out_of_memory(c, a, entry);
         return;
@@ -168,14 +168,14 @@ void wxm_rule_reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
     }
     cJSON *body;
     if (d.status == 200) {
-        body = wxm_json_object(3, "appid", c->appid, "mchid", c->mchid, "out_trade_no",
+        body = Wxm_json_object(3, "appid", c->appid, "mchid", c->mchid, "out_trade_no",
                                c->out_trade_no);
     } else {
-        body = wxm_error_body(d.code, d.message, NULL);
-        wxm_answer_code(a, entry, d.code);
+        body = Wxm_error_body(d.code, d.message, NULL);
+        Wxm_answer_code(a, entry, d.code);
     }
-    wxm_step_action answer_fault = d.step.action;
-    wxm_api_answer(m, a, d.status, body, answer_fault, c->now);
+    Wxm_step_action answer_fault = d.step.action;
+    Wxm_api_answer(m, a, d.status, body, answer_fault, c->now);
     switch (d.step.action) {
     case WXM_STEP_DELAY: a->wait_ms = d.step.ms ? d.step.ms : DEFAULT_DELAY_MS; break;
     case WXM_STEP_HANG:
@@ -192,13 +192,13 @@ void wxm_rule_reverse(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
             a->pending->now = c->now;
         }
     }
-    wxm_json_cstring(entry, "fault", wxm_step_name(d.step.action));
-    wxm_json_cstring(entry, "state_after", wxm_state_name(d.after.state));
+    Wxm_json_cstring(entry, "fault", Wxm_step_name(d.step.action));
+    Wxm_json_cstring(entry, "state_after", Wxm_state_name(d.after.state));
     if (d.later)
-        wxm_json_cstring(entry, "state_change", "after_wait");
+        Wxm_json_cstring(entry, "state_change", "after_wait");
 }
 
-static const char *state_desc(wxm_state s)
+static const char *state_desc(Wxm_state s)
 {
     switch (s) {
     case WXM_SUCCESS: return "支付成功";
@@ -212,18 +212,18 @@ static const char *state_desc(wxm_state s)
     return "";
 }
 
-static void copy_order(wxm_order *o, void *ctx)
+static void copy_order(Wxm_order *o, void *ctx)
 {
-    *(wxm_order *)ctx = *o;
+    *(Wxm_order *)ctx = *o;
 }
 
-void wxm_rule_query(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
+void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
 {
     wxm_mock *m = c->m;
-    wxm_order o, init;
-    bool create = m->cfg->zero_config && wxm_catalogue_order(c->out_trade_no, c->now, &init);
+    Wxm_order o, init;
+    bool create = m->cfg->zero_config && Wxm_catalogue_order(c->out_trade_no, c->now, &init);
 
-    wxm_found f = wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, copy_order, &o);
+    Wxm_found f = Wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, copy_order, &o);
     if (f == WXM_NO_MEMORY) {
         out_of_memory(c, a, entry);
         return;
@@ -232,11 +232,11 @@ void wxm_rule_query(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
         not_found(c, a, entry, false);
         return;
     }
-    cJSON *b = wxm_json_object(
+    cJSON *b = Wxm_json_object(
         7, "appid", o.appid[0] ? o.appid : m->cfg->merchants[0].appids[0], "mchid", c->mchid,
         "out_trade_no", o.out_trade_no, "transaction_id", o.transaction_id, "trade_type",
-        "MICROPAY", "trade_state", wxm_state_name(o.state), "trade_state_desc", state_desc(o.state));
-    cJSON *amount = wxm_json_object(1, "currency", "CNY");
+        "MICROPAY", "trade_state", Wxm_state_name(o.state), "trade_state_desc", state_desc(o.state));
+    cJSON *amount = Wxm_json_object(1, "currency", "CNY");
     if (!o.transaction_id[0])
         cJSON_DeleteItemFromObjectCaseSensitive(b, "transaction_id");
     if (!b || !amount || !cJSON_AddNumberToObject(amount, "total", (double)o.amount) ||
@@ -245,7 +245,7 @@ void wxm_rule_query(wxm_ctx *c, wxm_answer *a, wxm_json *entry)
         cJSON_Delete(amount);
         b = NULL;
     }
-    wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
-    wxm_json_cstring(entry, "state_after", wxm_state_name(o.state));
+    Wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
+    Wxm_json_cstring(entry, "state_after", Wxm_state_name(o.state));
 }
 

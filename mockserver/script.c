@@ -16,7 +16,7 @@ static const char *const step_names[] = {
     [WXM_STEP_GATEWAY_HTML] = "gateway_html", [WXM_STEP_PARAM_ERROR] = "param_error",
 };
 
-const char *wxm_step_name(wxm_step_action a)
+const char *Wxm_step_name(Wxm_step_action a)
 {
     return (size_t)a < sizeof(step_names) / sizeof(step_names[0]) ? step_names[a] : "?";
 }
@@ -24,9 +24,9 @@ const char *wxm_step_name(wxm_step_action a)
 /* Defaults: faults that corrupt only the answer still reverse the order;
  * the ones that stand for a failed call do not; a delay changes the state
  * before it waits (the ambiguous timeout). */
-wxm_step wxm_step_default(wxm_step_action a)
+Wxm_step Wxm_step_default(Wxm_step_action a)
 {
-    wxm_step st = {(uint8_t)a, true, false, 0};
+    Wxm_step st = {(uint8_t)a, true, false, 0};
     st.apply = !(a == WXM_STEP_SYSTEM_ERROR || a == WXM_STEP_FREQUENCY_LIMITED ||
                  a == WXM_STEP_GATEWAY_HTML || a == WXM_STEP_HANG || a == WXM_STEP_DROP ||
                  a == WXM_STEP_PARAM_ERROR);
@@ -49,11 +49,11 @@ static wxp_err step_fail(wxp_diag *diag, size_t i, const char *fmt, ...)
     return WXP_ERR_ARG;
 }
 
-wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n, wxp_diag *diag)
+wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n, wxp_diag *diag)
 {
     size_t i = 0;
     const cJSON *s;
-    wxm_step *buf;
+    Wxm_step *buf;
 
     if (!cJSON_IsArray(arr))
         return wxp_fail(diag, WXP_ERR_ARG, "script", "script must be an array of steps");
@@ -66,7 +66,7 @@ wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n, wxp_diag *
         const cJSON *action = cJSON_GetObjectItemCaseSensitive(s, "action");
         const cJSON *ms = cJSON_GetObjectItemCaseSensitive(s, "ms");
         const cJSON *apply = cJSON_GetObjectItemCaseSensitive(s, "apply");
-        wxm_step *st = &buf[i];
+        Wxm_step *st = &buf[i];
         size_t a;
         wxp_err err = WXP_OK;
 
@@ -86,7 +86,7 @@ wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n, wxp_diag *
             free(buf);
             return err;
         }
-        *st = wxm_step_default((wxm_step_action)a);
+        *st = Wxm_step_default((Wxm_step_action)a);
         if (ms) {
             if (!cJSON_IsNumber(ms) || ms->valuedouble < 0 || ms->valuedouble > 3600000) {
                 free(buf);
@@ -118,12 +118,12 @@ wxp_err wxm_script_parse(const cJSON *arr, wxm_step **out, size_t *n, wxp_diag *
 }
 
 
-cJSON *wxm_script_json(const wxm_step *steps, size_t n)
+cJSON *Wxm_script_json(const Wxm_step *steps, size_t n)
 {
     cJSON *script = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
         cJSON *s = cJSON_CreateObject();
-        cJSON_AddStringToObject(s, "action", wxm_step_name((wxm_step_action)steps[i].action));
+        cJSON_AddStringToObject(s, "action", Wxm_step_name((Wxm_step_action)steps[i].action));
         if (steps[i].ms)
             cJSON_AddNumberToObject(s, "ms", (double)steps[i].ms);
         cJSON_AddStringToObject(s, "apply", !steps[i].apply ? "never"

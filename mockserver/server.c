@@ -15,6 +15,7 @@
  * the wire. */
 #define _GNU_SOURCE /* accept4, pipe2 (Linux, like libmicrohttpd's epoll mode) */
 #include "mock_int.h"
+#include "wxp_int.h"
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -72,9 +73,7 @@ struct wxm_server {
 
 static int64_t mono_ms(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return Wxp_mono_us() / 1000;
 }
 
 /* Resumes parked connections when they are due, and all of them at stop. */
@@ -102,7 +101,7 @@ static void *timer_main(void *arg)
             pthread_cond_wait(&s->cond, &s->lock);
         } else {
             struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
+            clock_gettime(CLOCK_MONOTONIC, &until); /* the condition's clock */
             int64_t wait = next - now;
             until.tv_sec += (time_t)(wait / 1000);
             until.tv_nsec += (long)(wait % 1000) * 1000000L;
@@ -140,25 +139,18 @@ static bool park(wxm_server *s, struct MHD_Connection *c, int64_t ms)
 }
 
 /* A whole PEM file into a NUL-terminated buffer (libmicrohttpd wants text). */
-static wxp_err read_pem(const char *path, char **out, wxp_diag *diag)
+static wxm_err read_pem(const char *path, char **out, wxp_diag *diag)
 {
-    FILE *f = fopen(path, "rb");
-    char *b;
-    size_t n;
-    if (!f)
-        return wxp_fail(diag, WXP_ERR_IO, "tls", "%s: %s", path, strerror(errno));
-    b = malloc(1 << 20);
-    n = b ? fread(b, 1, (1 << 20) - 1, f) : 0;
-    fclose(f);
-    if (!b)
-        return WXP_ERR_NOMEM;
-    b[n] = '\0';
-    if (!strstr(b, "-----BEGIN ")) {
-        free(b);
-        return wxp_fail(diag, WXP_ERR_ARG, "tls", "%s: not a PEM file", path);
+    wxp_err e = Wxp_read_file(path, 1 << 20, "tls", out, NULL, diag);
+    if (e)
+        return e == WXP_ERR_NOMEM ? WXM_E_NOMEM : WXM_E_TLS;
+    if (!strstr(*out, "-----BEGIN ")) {
+        free(*out);
+        *out = NULL;
+        wxp_fail(diag, WXP_ERR_ARG, "tls", "%s: not a PEM file", path);
+        return WXM_E_TLS;
     }
-    *out = b;
-    return WXP_OK;
+    return WXM_OK;
 }
 
 /* Freed journal entries and per-connection buffers stay in glibc's
@@ -167,7 +159,7 @@ static wxp_err read_pem(const char *path, char **out, wxp_diag *diag)
 static void trim_now_and_then(wxm_server *s)
 {
 #if defined(__GLIBC__)
-    uint64_t n = wxm_journal_total(s->mock->journal), last = __atomic_load_n(&s->trimmed_at, __ATOMIC_RELAXED);
+    uint64_t n = Wxm_journal_total(s->mock->journal), last = __atomic_load_n(&s->trimmed_at, __ATOMIC_RELAXED);
     if (n % 20000 == 0 && n != last &&
         __atomic_compare_exchange_n(&s->trimmed_at, &last, n, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         malloc_trim(0);
@@ -186,7 +178,7 @@ typedef struct conn {
     bool started;
     bool waiting;      /* suspended with `answer` until its time */
     wxm_answer answer;
-    struct timespec t0;
+    int64_t t0_us; /* when the request was whole */
     char peer[64];
 } conn;
 
@@ -313,7 +305,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cx->waiting = false;
         return finish(s, c, cx, method);
     }
-    clock_gettime(CLOCK_MONOTONIC, &cx->t0);
+    cx->t0_us = Wxp_mono_us();
     header_list hl;
     hl.n = 0;
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hl);
@@ -353,14 +345,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx, const char *method)
 {
     wxm_answer *a = &cx->answer;
-    struct timespec t1;
     wxm_answer_commit(s->mock, a);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (s->opts.log_requests) {
         wxm_request r = {.method = wxp_span_of(method), .target = {cx->target, cx->target_len},
                          .peer = cx->peer[0] ? cx->peer : NULL};
-        log_line(s, &r, a, (double)(t1.tv_sec - cx->t0.tv_sec) * 1e3 +
-                               (double)(t1.tv_nsec - cx->t0.tv_nsec) / 1e6);
+        log_line(s, &r, a, (double)(Wxp_mono_us() - cx->t0_us) / 1e3);
     }
     if (a->action == WXM_DROP) {
         wxm_answer_clear(a);
@@ -447,7 +436,7 @@ static void stop_workers(wxm_server *s)
     s->nworkers = 0;
 }
 
-wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server **out,
+wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server **out,
                          wxp_diag *diag)
 {
     struct sockaddr_storage ss;
@@ -459,7 +448,7 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     wxm_server *s;
 
     if (!m || !out)
-        return WXP_ERR_ARG;
+        return WXM_E_ARG;
     *out = NULL;
     memset(&ss, 0, sizeof(ss));
     if (strcmp(host, "localhost") == 0)
@@ -475,17 +464,23 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         in6->sin6_port = htons(opts ? opts->port : 0);
         sslen = sizeof(*in6);
     } else {
-        return wxp_fail(diag, WXP_ERR_ARG, "host",
-                        "--host \"%s\" is not an IPv4 or IPv6 address (or localhost)", host);
+        wxp_fail(diag, WXP_ERR_ARG, "host",
+                 "host \"%s\" is not an IPv4 or IPv6 address (or localhost)", host);
+        return WXM_E_ARG;
     }
     char *cert = NULL, *key = NULL;
     bool tls = opts && (opts->tls_cert_file || opts->tls_key_file);
     if (tls) {
-        if (!opts->tls_cert_file || !opts->tls_key_file)
-            return wxp_fail(diag, WXP_ERR_ARG, "tls", "--tls-cert and --tls-key go together");
-        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
-            return wxp_fail(diag, WXP_ERR_ARG, "tls", "this libmicrohttpd was built without TLS");
-        wxp_err e = read_pem(opts->tls_cert_file, &cert, diag);
+        const char *why = !opts->tls_cert_file || !opts->tls_key_file
+                              ? "the TLS certificate and its key go together: give both"
+                          : MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES
+                              ? "this libmicrohttpd was built without TLS"
+                              : NULL;
+        if (why) {
+            wxp_fail(diag, WXP_ERR_ARG, "tls", "%s", why);
+            return WXM_E_TLS;
+        }
+        wxm_err e = read_pem(opts->tls_cert_file, &cert, diag);
         if (!e)
             e = read_pem(opts->tls_key_file, &key, diag);
         if (e) {
@@ -498,7 +493,7 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     if (!s) {
         free(cert);
         free(key);
-        return WXP_ERR_NOMEM;
+        return WXM_E_NOMEM;
     }
     s->mock = m;
     if (opts)
@@ -511,8 +506,9 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         free(cert);
         free(key);
         free(s);
-        return wxp_fail(diag, WXP_ERR_IO, "listen", "cannot listen on %s:%u: %s", host,
-                        opts ? opts->port : 0, strerror(err));
+        wxp_fail(diag, WXP_ERR_IO, "listen", "cannot listen on %s:%u: %s", host,
+                 opts ? opts->port : 0, strerror(err));
+        return WXM_E_LISTEN;
     }
     long want_l = opts && opts->threads > 0 ? opts->threads : cores;
     int want = want_l < 1 ? 1 : want_l > MAX_WORKERS ? MAX_WORKERS : (int)want_l;
@@ -542,24 +538,27 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         stop_workers(s);
         close(s->listen_fd);
         free(s);
-        if (tls)
-            return wxp_fail(diag, WXP_ERR_IO, "listen",
-                            "cannot start HTTPS on %s:%u: is %s a PEM certificate and %s its "
-                            "PEM private key?",
-                            host, opts->port, opts->tls_cert_file, opts->tls_key_file);
-        return wxp_fail(diag, WXP_ERR_IO, "listen", "cannot start the HTTP server on %s:%u", host,
-                        opts ? opts->port : 0);
+        if (tls) {
+            wxp_fail(diag, WXP_ERR_IO, "tls",
+                     "cannot start HTTPS on %s:%u: is %s a PEM certificate and %s its PEM "
+                     "private key?",
+                     host, opts->port, opts->tls_cert_file, opts->tls_key_file);
+            return WXM_E_TLS;
+        }
+        wxp_fail(diag, WXP_ERR_IO, "listen", "cannot start the HTTP server on %s:%u", host,
+                 opts ? opts->port : 0);
+        return WXM_E_LISTEN;
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
     if (pipe2(s->wake, O_CLOEXEC) != 0 || pthread_create(&s->timer, NULL, timer_main, s) != 0) {
         wxm_server_stop(s);
-        return WXP_ERR_NOMEM;
+        return WXM_E_NOMEM;
     }
     s->timer_started = true;
     if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
         wxm_server_stop(s);
-        return WXP_ERR_NOMEM;
+        return WXM_E_NOMEM;
     }
     s->acceptor_started = true;
     struct sockaddr_storage bound;
@@ -569,7 +568,7 @@ wxp_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
                             ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
                             : ((struct sockaddr_in *)(void *)&bound)->sin_port);
     *out = s;
-    return WXP_OK;
+    return WXM_OK;
 }
 
 uint16_t wxm_server_port(const wxm_server *s)

@@ -60,14 +60,14 @@ static char *decoded(wxp_span t)
 /* Tries the common wrong messages of PROTOCOL.md section 4 and returns the
  * first whose signature matches, or NULL. `scratch` keeps built strings
  * alive until the caller is done. */
-static const candidate *diagnose_signature(const wxm_ctx *c, const candidate *right, wxp_span sig,
+static const candidate *diagnose_signature(const Wxm_ctx *c, const candidate *right, wxp_span sig,
                                            candidate *k, char **scratch, size_t nscratch)
 {
     const wxp_key *key = c->merchant->cert;
     const wxm_request *r = c->req;
     size_t si = 0;
     char ms_ts[32], lower[16];
-    const wxm_header *host = wxm_find_header(r, "Host", NULL);
+    const wxm_header *host = Wxm_find_header(r, "Host", NULL);
 
 #define TRY(NAME, EXPL, ...)                                                                     \
     do {                                                                                         \
@@ -166,7 +166,7 @@ static const candidate *diagnose_signature(const wxm_ctx *c, const candidate *ri
     char *msg = build(right, &len), *sig2 = NULL;
     const char *name = NULL, *why = NULL;
     for (size_t i = 0; msg && !name && i < c->m->cfg->nmerchants; i++) {
-        const wxm_merchant *other = &c->m->cfg->merchants[i];
+        const Wxm_merchant *other = &c->m->cfg->merchants[i];
         if (other != c->merchant && wxp_verify(other->cert, msg, len, sig, NULL) == WXP_OK) {
             name = "other_merchant_key";
             why = "signed with another merchant's private key; use the key of the certificate "
@@ -190,7 +190,7 @@ static const candidate *diagnose_signature(const wxm_ctx *c, const candidate *ri
     return NULL;
 }
 
-static candidate right_message(const wxm_ctx *c)
+static candidate right_message(const Wxm_ctx *c)
 {
     const wxm_request *r = c->req;
     candidate right = {"", "", r->method, r->target, c->auth.timestamp, c->auth.nonce_str,
@@ -198,20 +198,20 @@ static candidate right_message(const wxm_ctx *c)
     return right;
 }
 
-char *wxm_signed_message(const wxm_ctx *c, size_t *len)
+char *Wxm_signed_message(const Wxm_ctx *c, size_t *len)
 {
     candidate right = right_message(c);
     return build(&right, len);
 }
 
-const char *wxm_signature_diagnosis(const wxm_ctx *c, wxp_err e, const char *msg, size_t len,
+const char *Wxm_signature_diagnosis(const Wxm_ctx *c, wxp_err e, const char *msg, size_t len,
                                     cJSON *det)
 {
     const wxm_request *r = c->req;
     candidate right = right_message(c);
     cJSON *si = cJSON_AddObjectToObject(det, "sign_information");
-    wxm_add_quoted(si, "method", r->method);
-    wxm_add_quoted(si, "url", r->target);
+    Wxm_add_quoted(si, "method", r->method);
+    Wxm_add_quoted(si, "url", r->target);
     cJSON_AddNumberToObject(si, "sign_message_length", (double)len);
     char trunc[200];
     wxp_quote(trunc, sizeof(trunc), (wxp_span){msg, len}, 120);

@@ -13,7 +13,7 @@
 
 typedef struct node {
     struct node *next;
-    wxm_order order;
+    Wxm_order order;
 } node;
 
 typedef struct shard {
@@ -22,7 +22,7 @@ typedef struct shard {
     size_t count;
 } shard;
 
-struct wxm_store {
+struct Wxm_store {
     shard shards[SHARDS];
 };
 
@@ -32,16 +32,16 @@ static const char *const state_names[] = {
     [WXM_PAYERROR] = "PAYERROR",
 };
 
-const char *wxm_state_name(wxm_state s)
+const char *Wxm_state_name(Wxm_state s)
 {
     return (size_t)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
 }
 
-bool wxm_state_parse(const char *name, wxm_state *out)
+bool Wxm_state_parse(const char *name, Wxm_state *out)
 {
     for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
         if (strcmp(name, state_names[i]) == 0) {
-            *out = (wxm_state)i;
+            *out = (Wxm_state)i;
             return true;
         }
     return false;
@@ -55,9 +55,9 @@ static uint32_t hash(const char *s)
     return h;
 }
 
-wxm_store *wxm_store_new(void)
+Wxm_store *Wxm_store_new(void)
 {
-    wxm_store *s = calloc(1, sizeof(*s));
+    Wxm_store *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
     for (size_t i = 0; i < SHARDS; i++)
@@ -79,7 +79,7 @@ static void free_chain(shard *sh)
     sh->count = 0;
 }
 
-void wxm_store_clear(wxm_store *s)
+void Wxm_store_clear(Wxm_store *s)
 {
     for (size_t i = 0; i < SHARDS; i++) {
         pthread_mutex_lock(&s->shards[i].lock);
@@ -88,7 +88,7 @@ void wxm_store_clear(wxm_store *s)
     }
 }
 
-void wxm_store_free(wxm_store *s)
+void Wxm_store_free(Wxm_store *s)
 {
     if (!s)
         return;
@@ -99,7 +99,7 @@ void wxm_store_free(wxm_store *s)
     free(s);
 }
 
-static node **slot(wxm_store *s, const char *key, shard **sh)
+static node **slot(Wxm_store *s, const char *key, shard **sh)
 {
     uint32_t h = hash(key);
     *sh = &s->shards[h % SHARDS];
@@ -109,8 +109,8 @@ static node **slot(wxm_store *s, const char *key, shard **sh)
     return p;
 }
 
-wxm_found wxm_store_with(wxm_store *s, const char *key, const wxm_order *init,
-                         wxm_order_fn fn, void *ctx)
+Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init,
+                         Wxm_order_fn fn, void *ctx)
 {
     shard *sh;
     pthread_mutex_t *lock = &s->shards[hash(key) % SHARDS].lock;
@@ -131,29 +131,29 @@ wxm_found wxm_store_with(wxm_store *s, const char *key, const wxm_order *init,
     return WXM_FOUND;
 }
 
-static void replace(wxm_order *o, void *ctx)
+static void replace(Wxm_order *o, void *ctx)
 {
-    *o = *(const wxm_order *)ctx;
+    *o = *(const Wxm_order *)ctx;
 }
 
-wxp_err wxm_store_put(wxm_store *s, const wxm_order *o)
+wxp_err Wxm_store_put(Wxm_store *s, const Wxm_order *o)
 {
-    return wxm_store_with(s, o->out_trade_no, o, replace, (void *)(uintptr_t)o) == WXM_FOUND
+    return Wxm_store_with(s, o->out_trade_no, o, replace, (void *)(uintptr_t)o) == WXM_FOUND
                ? WXP_OK
                : WXP_ERR_NOMEM;
 }
 
-static void copy_out(wxm_order *o, void *ctx)
+static void copy_out(Wxm_order *o, void *ctx)
 {
-    *(wxm_order *)ctx = *o;
+    *(Wxm_order *)ctx = *o;
 }
 
-bool wxm_store_get(wxm_store *s, const char *key, wxm_order *copy)
+bool Wxm_store_get(Wxm_store *s, const char *key, Wxm_order *copy)
 {
-    return wxm_store_with(s, key, NULL, copy_out, copy) == WXM_FOUND;
+    return Wxm_store_with(s, key, NULL, copy_out, copy) == WXM_FOUND;
 }
 
-size_t wxm_store_count(wxm_store *s)
+size_t Wxm_store_count(Wxm_store *s)
 {
     size_t n = 0;
     for (size_t i = 0; i < SHARDS; i++) {
@@ -164,7 +164,7 @@ size_t wxm_store_count(wxm_store *s)
     return n;
 }
 
-static bool order_ok(const wxm_order *o, char *why, size_t cap)
+static bool order_ok(const Wxm_order *o, char *why, size_t cap)
 {
     const char *bad = NULL;
     if ((unsigned)o->state > WXM_PAYERROR)
@@ -184,7 +184,7 @@ static bool order_ok(const wxm_order *o, char *why, size_t cap)
     return bad == NULL;
 }
 
-bool wxm_store_check(wxm_store *s, char *why, size_t cap)
+bool Wxm_store_check(Wxm_store *s, char *why, size_t cap)
 {
     bool ok = true;
     for (size_t i = 0; i < SHARDS && ok; i++) {

@@ -25,6 +25,23 @@
 extern "C" {
 #endif
 
+/* ----------------------------------------------------------------- errors */
+
+/* How a call of this library ended; 0 is success. The words are in the
+ * wxp_diag the call fills (diag->field names the field or part). */
+typedef enum wxm_err {
+    WXM_OK = 0,
+    WXM_E_NOMEM,  /* out of memory */
+    WXM_E_ARG,    /* a NULL or invalid argument (a bad listening address, say) */
+    WXM_E_IO,     /* a file could not be read or written */
+    WXM_E_CONFIG, /* the config is wrong: a field, a key, a certificate */
+    WXM_E_TLS,    /* the TLS certificate or key cannot be used */
+    WXM_E_LISTEN  /* the address cannot be listened on, or the server not started */
+} wxm_err;
+
+/* One line naming the code; never NULL. */
+const char *wxm_strerror(wxm_err e);
+
 /* ----------------------------------------------------------------- config */
 
 typedef struct wxm_config wxm_config;
@@ -32,13 +49,19 @@ typedef struct wxm_config wxm_config;
 /* Loads a JSON config file (format in README "Mock configuration"); key
  * paths inside are relative to the file's folder. Errors name the file, the
  * field and the problem. */
-WXP_MUST_CHECK wxp_err wxm_config_load(const char *path, wxm_config **out,
+WXP_MUST_CHECK wxm_err wxm_config_load(const char *path, wxm_config **out,
                                        wxp_diag *diag);
 /* The same from JSON text; `base_dir` resolves relative key paths. */
-WXP_MUST_CHECK wxp_err wxm_config_parse(const char *json, size_t len,
+WXP_MUST_CHECK wxm_err wxm_config_parse(const char *json, size_t len,
                                         const char *base_dir, wxm_config **out,
                                         wxp_diag *diag);
 void wxm_config_free(wxm_config *cfg);
+
+/* Turns the zero-config catalogue on or off (on in the bundled config):
+ * off, unknown orders answer ORDER_NOT_EXIST. */
+void wxm_config_set_catalogue(wxm_config *cfg, int on);
+/* Turns answer signing off (benchmarks of the HTTP path only). */
+void wxm_config_set_signing(wxm_config *cfg, int on);
 
 /* Path of the bundled config (fixtures/mock.json of this source tree). */
 const char *wxm_default_config_path(void);
@@ -48,12 +71,12 @@ const char *wxm_default_config_path(void);
 typedef struct wxm_mock wxm_mock;
 
 /* Takes ownership of cfg (also on failure). */
-WXP_MUST_CHECK wxp_err wxm_mock_new(wxm_config *cfg, wxm_mock **out);
+WXP_MUST_CHECK wxm_err wxm_mock_new(wxm_config *cfg, wxm_mock **out);
 void wxm_mock_free(wxm_mock *m);
 
 /* Appends every journal entry as one JSON line to `path` (flushed per
  * entry). NULL stops. */
-WXP_MUST_CHECK wxp_err wxm_mock_set_journal_file(wxm_mock *m, const char *path,
+WXP_MUST_CHECK wxm_err wxm_mock_set_journal_file(wxm_mock *m, const char *path,
                                                  wxp_diag *diag);
 
 typedef struct wxm_header {
@@ -124,7 +147,7 @@ typedef struct wxm_server_options {
     int threads;       /* answering threads; 0: one per core (at most 64) */
 } wxm_server_options;
 
-WXP_MUST_CHECK wxp_err wxm_server_start(wxm_mock *m,
+WXP_MUST_CHECK wxm_err wxm_server_start(wxm_mock *m,
                                         const wxm_server_options *opts,
                                         wxm_server **out, wxp_diag *diag);
 uint16_t wxm_server_port(const wxm_server *s);

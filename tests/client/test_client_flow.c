@@ -75,7 +75,7 @@ static wxpay_result *reverse(fixture *f, const char *otn, wxpay_code want)
 /* How many reverse requests for otn the mock's journal holds. */
 static int journaled(fixture *f, const char *otn)
 {
-    char *text = wxm_journal_dump(f->mock->journal, otn);
+    char *text = Wxm_journal_dump(f->mock->journal, otn);
     cJSON *j = cJSON_Parse(text);
     int n = cJSON_GetArraySize(cJSON_GetObjectItem(j, "entries"));
     cJSON_Delete(j);
@@ -95,7 +95,7 @@ static void unpaid_order_is_closed(void **state)
     assert_int_equal(wxpay_result_attempts(r), 1);
     assert_true(strlen(wxpay_result_request_id(r)) > 0);
     wxpay_result_free(r);
-    wxm_order o = mt_order(f->mock, "flow_unpaid");
+    Wxm_order o = mt_order(f->mock, "flow_unpaid");
     assert_int_equal(o.state, WXM_REVOKED);
     assert_false(o.refunded);
 }
@@ -181,7 +181,7 @@ static void delay_past_the_timeout_with_state_applied_ends_reversed_with_one_ref
     wxpay_result *r = reverse(f, "flow_late", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 2);
     wxpay_result_free(r);
-    wxm_order o = mt_order(f->mock, "flow_late");
+    Wxm_order o = mt_order(f->mock, "flow_late");
     assert_int_equal(o.refund_amount, 640);
     assert_int_equal(o.reverse_calls, 2);
 }
@@ -226,7 +226,7 @@ static void drop_is_retried_and_every_drop_is_a_transport_failure(void **state)
  * order, as "200,401,...". */
 static void journal_statuses(fixture *f, const char *otn, char *out, size_t cap)
 {
-    char *text = wxm_journal_dump(f->mock->journal, otn);
+    char *text = Wxm_journal_dump(f->mock->journal, otn);
     cJSON *j = cJSON_Parse(text), *e;
     out[0] = '\0';
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "entries"))
@@ -295,7 +295,7 @@ static void transport_failure_fails_over_to_the_backup_listener(void **state)
     assert_int_equal(wxpay_result_attempts(r), 2);
     wxpay_result_free(r);
     /* The second request reached the backup listener: its Host says so. */
-    char *text = wxm_journal_dump(f->mock->journal, "flow_failover");
+    char *text = Wxm_journal_dump(f->mock->journal, "flow_failover");
     char port[16];
     snprintf(port, sizeof(port), ":%u\"", wxm_server_port(f->backup));
     cJSON *j = cJSON_Parse(text);
@@ -424,8 +424,8 @@ static void certificate_mode_verifies_with_the_platform_certificate(void **state
     wxm_mock *m = NULL;
     wxm_server *s = NULL;
     char base[64];
-    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &cfg, NULL), WXP_OK);
-    assert_int_equal(wxm_mock_new(cfg, &m), WXP_OK);
+    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &cfg, NULL), WXM_OK);
+    assert_int_equal(wxm_mock_new(cfg, &m), WXM_OK);
     snprintf(base, sizeof(base), "http://127.0.0.1:%u", mt_listen(m, 0, &s));
     wxpay_client *c = wxpay_client_new();
     char *key = tu_fixture_path(TU_KEYS "merchant_key.pem");

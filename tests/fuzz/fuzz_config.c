@@ -7,7 +7,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     wxm_config *c = NULL;
     wxp_diag d;
-    if (wxm_config_parse((const char *)data, size, fuzz_fixture(""), &c, &d) == WXP_OK) {
+    if (wxm_config_parse((const char *)data, size, fuzz_fixture(""), &c, &d) == WXM_OK) {
         FUZZ_ASSERT(c->nmerchants > 0 && c->wechatpay_key != NULL && c->serial[0] != '\0');
         wxm_config_free(c);
     } else {

@@ -22,7 +22,7 @@ static void setup(void)
     wxm_config *cfg = NULL;
     if (mock)
         return;
-    if (wxm_config_load(fuzz_fixture("mock.json"), &cfg, NULL) != WXP_OK || wxm_mock_new(cfg, &mock) != WXP_OK ||
+    if (wxm_config_load(fuzz_fixture("mock.json"), &cfg, NULL) != WXM_OK || wxm_mock_new(cfg, &mock) != WXM_OK ||
         wxp_key_private_file(fuzz_fixture("keys/merchant_key.pem"), &merchant, NULL) != WXP_OK)
         fuzz_fail("fixtures load", __FILE__, __LINE__);
 }
@@ -90,8 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* Every input starts with fresh nonces and an empty journal (a journal of
      * thousands of entries would make each GET /__admin/journal slow). */
-    wxm_nonces_clear(mock->nonces);
-    wxm_journal_clear(mock->journal);
+    Wxm_nonces_clear(mock->nonces);
+    Wxm_journal_clear(mock->journal);
     wxm_answer a;
     wxm_handle(mock, &r, NOW, &a);
     FUZZ_ASSERT(a.status >= 200 && a.status < 600);
@@ -101,9 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(signed_hdr);
 
     char why[256];
-    if (!wxm_store_check(mock->orders, why, sizeof(why)))
+    if (!Wxm_store_check(mock->orders, why, sizeof(why)))
         fuzz_fail(why, __FILE__, __LINE__);
     if (++inputs % 5000 == 0) /* keep memory flat on long runs */
-        wxm_store_clear(mock->orders);
+        Wxm_store_clear(mock->orders);
     return 0;
 }

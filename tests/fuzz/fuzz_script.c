@@ -11,20 +11,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *j = cJSON_ParseWithLength((const char *)data, size);
     if (!j)
         return 0;
-    wxm_step *steps = NULL;
+    Wxm_step *steps = NULL;
     size_t n = 0;
-    if (wxm_script_parse(j, &steps, &n, NULL) == WXP_OK) {
+    if (Wxm_script_parse(j, &steps, &n, NULL) == WXP_OK) {
         FUZZ_ASSERT(n <= WXM_MAX_SCRIPT);
         free(steps);
     }
-    wxm_order o;
+    Wxm_order o;
     memset(&o, 0, sizeof(o));
     o.amount = 100;
     o.created_at = 1795849000;
-    if (wxm_order_from_json(j, &o, NULL) == WXP_OK) {
+    if (Wxm_order_from_json(j, &o, NULL) == WXP_OK) {
         FUZZ_ASSERT(o.nsteps <= WXM_MAX_SCRIPT && o.pos == 0);
         FUZZ_ASSERT(o.amount >= 1);
-        cJSON *back = wxm_order_admin_json(&o);
+        cJSON *back = Wxm_order_admin_json(&o);
         FUZZ_ASSERT(back != NULL);
         cJSON_Delete(back);
     }

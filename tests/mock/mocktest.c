@@ -12,11 +12,11 @@ wxm_mock *mt_mock(int zero_config)
     wxm_mock *m = NULL;
     wxp_diag d = {"", ""};
     char *path = tu_fixture_path("mock.json");
-    if (wxm_config_load(path, &cfg, &d) != WXP_OK)
+    if (wxm_config_load(path, &cfg, &d) != WXM_OK)
         fail_msg("config: %s", d.text);
     free(path);
-    cfg->zero_config = zero_config;
-    assert_int_equal(wxm_mock_new(cfg, &m), WXP_OK);
+    wxm_config_set_catalogue(cfg, zero_config);
+    assert_int_equal(wxm_mock_new(cfg, &m), WXM_OK);
     return m;
 }
 
@@ -26,7 +26,7 @@ unsigned mt_listen(wxm_mock *m, int tls, wxm_server **out)
     char *key = tls ? tu_fixture_path("tls/server_key.pem") : NULL;
     wxm_server_options o = {.host = "127.0.0.1", .tls_cert_file = cert, .tls_key_file = key};
     wxp_diag d = {"", ""};
-    if (wxm_server_start(m, &o, out, &d) != WXP_OK)
+    if (wxm_server_start(m, &o, out, &d) != WXM_OK)
         fail_msg("listener: %s", d.text);
     free(cert);
     free(key);
@@ -195,10 +195,10 @@ void mt_put_order(wxm_mock *m, const char *otn, const char *json)
     wxm_answer_clear(&a);
 }
 
-wxm_order mt_order(wxm_mock *m, const char *otn)
+Wxm_order mt_order(wxm_mock *m, const char *otn)
 {
-    wxm_order o;
-    if (!wxm_store_get(m->orders, otn, &o))
+    Wxm_order o;
+    if (!Wxm_store_get(m->orders, otn, &o))
         fail_msg("order %s does not exist", otn);
     return o;
 }

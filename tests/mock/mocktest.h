@@ -63,6 +63,6 @@ void mt_admin(wxm_mock *m, const char *method, const char *target, const char *b
 /* PUT /__admin/orders/otn with body; asserts 200. */
 void mt_put_order(wxm_mock *m, const char *otn, const char *json);
 /* The stored order (asserts it exists). */
-wxm_order mt_order(wxm_mock *m, const char *otn);
+Wxm_order mt_order(wxm_mock *m, const char *otn);
 
 #endif

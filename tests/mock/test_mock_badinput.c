@@ -35,7 +35,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     char why[256];
-    if (!wxm_store_check(f->mock->orders, why, sizeof(why)))
+    if (!Wxm_store_check(f->mock->orders, why, sizeof(why)))
         fail_msg("order invariant broken: %s", why);
     wxm_server_stop(f->server);
     wxm_mock_free(f->mock);
@@ -235,7 +235,7 @@ static void nul_and_invalid_utf8_get_precise_errors_and_are_journaled(void **sta
                     "Content-Length: 2\r\n\r\n{}";
     int st = exchange(f, c, strlen(c), ans, sizeof(ans));
     assert_true(st == 400 || st == 401);
-    char *j = wxm_journal_dump(f->mock->journal, NULL);
+    char *j = Wxm_journal_dump(f->mock->journal, NULL);
     assert_non_null(strstr(j, "body_escaped")); /* recorded, escaped */
     cJSON_free(j);
     still_serving(f);
@@ -398,15 +398,15 @@ static void clients_that_disconnect_mid_request_or_mid_answer_lose_nothing(void 
     assert_int_equal(read_status(s, 50, ans, sizeof(ans)), 0); /* nothing yet */
     close(s);
     still_serving(f);
-    wxm_order o = mt_order(f->mock, "midans_0001");
+    Wxm_order o = mt_order(f->mock, "midans_0001");
     assert_int_equal(o.state, WXM_REVOKED);
     assert_true(o.refunded);
-    char *j = wxm_journal_dump(f->mock->journal, "midans_0001");
+    char *j = Wxm_journal_dump(f->mock->journal, "midans_0001");
     assert_non_null(strstr(j, "\"wait_ms\":300"));
     cJSON_free(j);
     /* The half request never reached the handler: no order was made. */
-    wxm_order none;
-    assert_false(wxm_store_get(f->mock->orders, "midreq_0001", &none));
+    Wxm_order none;
+    assert_false(Wxm_store_get(f->mock->orders, "midreq_0001", &none));
 }
 
 int main(void)

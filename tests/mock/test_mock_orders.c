@@ -49,7 +49,7 @@ static void reverse_of_unpaid_order_closes_it_without_a_refund(void **state)
         snprintf(body, sizeof(body), "{\"trade_state\":\"%s\"}", states[i]);
         mt_put_order(*state, otn, body);
         assert_int_equal(reverse_status(*state, otn, code), 200);
-        wxm_order o = mt_order(*state, otn);
+        Wxm_order o = mt_order(*state, otn);
         assert_int_equal(o.state, WXM_REVOKED);
         assert_false(o.refunded);
     }
@@ -60,7 +60,7 @@ static void reverse_of_paid_order_refunds_the_user(void **state)
     char code[64];
     mt_put_order(*state, "paid_order_1", "{\"trade_state\":\"SUCCESS\",\"amount\":2345}");
     assert_int_equal(reverse_status(*state, "paid_order_1", code), 200);
-    wxm_order o = mt_order(*state, "paid_order_1");
+    Wxm_order o = mt_order(*state, "paid_order_1");
     assert_int_equal(o.state, WXM_REVOKED);
     assert_true(o.refunded);
     assert_int_equal(o.refund_amount, 2345);
@@ -73,7 +73,7 @@ static void reverse_of_reversed_order_succeeds_again_without_a_second_refund(voi
     mt_put_order(*state, "paid_order_2", "{\"trade_state\":\"SUCCESS\",\"amount\":500}");
     for (int i = 0; i < 3; i++)
         assert_int_equal(reverse_status(*state, "paid_order_2", code), 200);
-    wxm_order o = mt_order(*state, "paid_order_2");
+    Wxm_order o = mt_order(*state, "paid_order_2");
     assert_int_equal(o.refund_amount, 500);
     assert_int_equal(o.reverse_calls, 3);
 }
@@ -93,7 +93,7 @@ static void reverse_after_seven_days_is_reverse_expire(void **state)
     mt_put_order(*state, "old_order_1", "{\"trade_state\":\"SUCCESS\",\"age_seconds\":604801}");
     assert_int_equal(reverse_status(*state, "old_order_1", code), 400);
     assert_string_equal(code, "REVERSE_EXPIRE");
-    wxm_order o = mt_order(*state, "old_order_1");
+    Wxm_order o = mt_order(*state, "old_order_1");
     assert_int_equal(o.state, WXM_SUCCESS);
     assert_false(o.refunded);
     mt_put_order(*state, "old_order_2", "{\"trade_state\":\"SUCCESS\",\"age_seconds\":604800}");
@@ -113,7 +113,7 @@ static void unknown_order_is_order_not_exist_in_strict_mode(void **state)
     char code[64];
     assert_int_equal(reverse_status(*state, "nobody_knows", code), 404);
     assert_string_equal(code, "ORDER_NOT_EXIST");
-    assert_int_equal(wxm_store_count(((wxm_mock *)*state)->orders), 0);
+    assert_int_equal(Wxm_store_count(((wxm_mock *)*state)->orders), 0);
 }
 
 static void another_merchants_order_does_not_exist_for_us(void **state)
@@ -168,7 +168,7 @@ static void script_steps_are_consumed_one_per_reverse_then_normal(void **state)
     assert_int_equal(reverse_status(*state, "scripted_1", code), 429);
     assert_string_equal(code, "FREQUENCY_LIMITED");
     assert_int_equal(reverse_status(*state, "scripted_1", code), 200);
-    wxm_order o = mt_order(*state, "scripted_1");
+    Wxm_order o = mt_order(*state, "scripted_1");
     assert_int_equal(o.state, WXM_REVOKED);
     assert_int_equal(o.refund_amount, 100);
     assert_int_equal(o.reverse_calls, 4);
@@ -195,7 +195,7 @@ static void delay_with_apply_after_changes_state_only_at_commit(void **state)
     assert_int_equal(a.wait_ms, 10);
     assert_int_equal(mt_order(*state, "delayed_2").state, WXM_SUCCESS);
     wxm_answer_commit(*state, &a);
-    wxm_order o = mt_order(*state, "delayed_2");
+    Wxm_order o = mt_order(*state, "delayed_2");
     assert_int_equal(o.state, WXM_REVOKED);
     assert_true(o.refunded);
     wxm_answer_commit(*state, &a); /* twice is harmless */
@@ -304,7 +304,7 @@ static void script_errors_name_the_step(void **state)
 
 static void zero_config_catalogue_covers_every_outcome(void **state)
 {
-    const struct { const char *otn; int status; const char *code; wxm_state after; } rows[] = {
+    const struct { const char *otn; int status; const char *code; Wxm_state after; } rows[] = {
         {"plain_order_1", 200, "", WXM_REVOKED},
         {"paid_cat_1", 200, "", WXM_REVOKED},
         {"userpaying_1", 200, "", WXM_REVOKED},
@@ -327,7 +327,7 @@ static void zero_config_catalogue_covers_every_outcome(void **state)
     assert_string_equal(code, "ORDER_NOT_EXIST");
     /* a scripted prefix fails once, then behaves */
     assert_int_equal(reverse_status(*state, "syserr_cat_1", code), 200);
-    wxm_order o = mt_order(*state, "paid_cat_1");
+    Wxm_order o = mt_order(*state, "paid_cat_1");
     assert_true(o.refunded);
     assert_string_equal(o.mchid, TU_MCHID); /* adopted from the first caller */
 }
@@ -435,24 +435,24 @@ static void journal_writer_matches_cjson(void **state)
     n += 6;
     all[n] = '\0';
 
-    wxm_json w = {0};
-    wxm_json_open(&w, NULL, '{');
-    wxm_json_string(&w, "all", all, n);
-    wxm_json_int(&w, "time", 1795849000);
-    wxm_json_int(&w, "neg", -42);
-    wxm_json_open(&w, "list", '[');
-    wxm_json_open(&w, NULL, '{');
-    wxm_json_cstring(&w, "check", "a\"b");
-    wxm_json_bool(&w, "ok", true);
-    wxm_json_close(&w, '}');
-    wxm_json_open(&w, NULL, '{');
-    wxm_json_bool(&w, "ok", false);
-    wxm_json_close(&w, '}');
-    wxm_json_cstring(&w, NULL, "");
-    wxm_json_close(&w, ']');
-    wxm_json_open(&w, "empty", '{');
-    wxm_json_close(&w, '}');
-    wxm_json_close(&w, '}');
+    Wxm_json w = {0};
+    Wxm_json_open(&w, NULL, '{');
+    Wxm_json_string(&w, "all", all, n);
+    Wxm_json_int(&w, "time", 1795849000);
+    Wxm_json_int(&w, "neg", -42);
+    Wxm_json_open(&w, "list", '[');
+    Wxm_json_open(&w, NULL, '{');
+    Wxm_json_cstring(&w, "check", "a\"b");
+    Wxm_json_bool(&w, "ok", true);
+    Wxm_json_close(&w, '}');
+    Wxm_json_open(&w, NULL, '{');
+    Wxm_json_bool(&w, "ok", false);
+    Wxm_json_close(&w, '}');
+    Wxm_json_cstring(&w, NULL, "");
+    Wxm_json_close(&w, ']');
+    Wxm_json_open(&w, "empty", '{');
+    Wxm_json_close(&w, '}');
+    Wxm_json_close(&w, '}');
     assert_false(w.failed);
 
     cJSON *t = cJSON_CreateObject();
@@ -479,15 +479,15 @@ static void journal_writer_matches_cjson(void **state)
 static void journal_is_bounded_and_counts_what_it_dropped(void **state)
 {
     (void)state;
-    wxm_journal *jr = wxm_journal_new(3);
+    Wxm_journal *jr = Wxm_journal_new(3);
     for (int i = 0; i < 10; i++) {
-        wxm_json e = {0};
-        wxm_json_open(&e, NULL, '{');
-        wxm_json_int(&e, "i", i);
-        wxm_json_close(&e, '}');
-        wxm_journal_add(jr, &e, NULL);
+        Wxm_json e = {0};
+        Wxm_json_open(&e, NULL, '{');
+        Wxm_json_int(&e, "i", i);
+        Wxm_json_close(&e, '}');
+        Wxm_journal_add(jr, &e, NULL);
     }
-    char *text = wxm_journal_dump(jr, NULL);
+    char *text = Wxm_journal_dump(jr, NULL);
     cJSON *j = cJSON_Parse(text);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entries")), 3);
     assert_int_equal(cJSON_GetObjectItem(j, "dropped")->valueint, 7);
@@ -495,14 +495,14 @@ static void journal_is_bounded_and_counts_what_it_dropped(void **state)
     assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "entries"), 0), "i")->valueint, 7);
     cJSON_Delete(j);
     cJSON_free(text);
-    wxm_journal_free(jr);
+    Wxm_journal_free(jr);
 }
 
 static void journal_file_gets_one_json_line_per_request(void **state)
 {
     char path[256], code[64];
     snprintf(path, sizeof(path), "%s/journal.jsonl", tu_tmpdir());
-    assert_int_equal(wxm_mock_set_journal_file(*state, path, NULL), WXP_OK);
+    assert_int_equal(wxm_mock_set_journal_file(*state, path, NULL), WXM_OK);
     reverse_status(*state, "jfile_1", code);
     reverse_status(*state, "jfile_2", code);
     size_t len;
@@ -521,7 +521,7 @@ static void journal_file_gets_one_json_line_per_request(void **state)
     (void)len;
     assert_int_equal(n, 2);
     wxp_diag d = {"", ""};
-    assert_int_equal(wxm_mock_set_journal_file(*state, "/nonexistent/dir/j.jsonl", &d), WXP_ERR_IO);
+    assert_int_equal(wxm_mock_set_journal_file(*state, "/nonexistent/dir/j.jsonl", &d), WXM_E_IO);
     assert_non_null(strstr(d.text, "/nonexistent/dir/j.jsonl"));
 }
 
@@ -538,7 +538,7 @@ static void reset_forgets_orders_nonces_and_journal(void **state)
     mt_admin(*state, "POST", "/__admin/reset", NULL, &a);
     assert_int_equal(a.status, 200);
     wxm_answer_clear(&a);
-    assert_int_equal(wxm_store_count(((wxm_mock *)*state)->orders), 0);
+    assert_int_equal(Wxm_store_count(((wxm_mock *)*state)->orders), 0);
     wxm_handle(*state, mt_request(&r), MT_NOW, &a); /* the nonce is forgotten too */
     assert_int_equal(a.status, 200);
     wxm_answer_clear(&a);
@@ -569,10 +569,10 @@ static void nonce_cache_memory_is_resident_from_the_start(void **state)
 {
     (void)state;
     long before = resident_kb();
-    wxm_nonces *n = wxm_nonces_new(1u << 20);
+    Wxm_nonces *n = Wxm_nonces_new(1u << 20);
     assert_non_null(n);
     long grown = resident_kb() - before;
-    wxm_nonces_free(n);
+    Wxm_nonces_free(n);
     if (before == 0)
         skip(); /* no /proc */
     assert_true(grown >= 20 * 1024); /* untouched: a few kB */
@@ -580,34 +580,34 @@ static void nonce_cache_memory_is_resident_from_the_start(void **state)
 
 static void nonce_cache_is_bounded_expires_and_counts_early_evictions(void **state)
 {
-    wxm_nonces *n = wxm_nonces_new(64);
+    Wxm_nonces *n = Wxm_nonces_new(64);
     wxp_span m = wxp_span_of(TU_MCHID);
     char k[32];
     (void)state;
     for (int i = 0; i < 200; i++) {
         snprintf(k, sizeof(k), "nonce%d", i);
-        assert_true(wxm_nonces_add(n, m, wxp_span_of(k), 1000 + i / 100, 1300 + i / 100));
+        assert_true(Wxm_nonces_add(n, m, wxp_span_of(k), 1000 + i / 100, 1300 + i / 100));
     }
-    assert_int_equal(wxm_nonces_evicted_live(n), 136); /* 200 - 64, all still in window */
-    assert_true(wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1002));
-    assert_true(wxm_nonces_seen(n, m, wxp_span_of("nonce136"), 1002));
-    assert_false(wxm_nonces_seen(n, m, wxp_span_of("nonce135"), 1002)); /* evicted */
-    assert_false(wxm_nonces_add(n, m, wxp_span_of("nonce199"), 1002, 1302)); /* a replay */
-    assert_false(wxm_nonces_seen(n, wxp_span_of("1900000001"), wxp_span_of("nonce199"), 1002));
-    assert_false(wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1302)); /* expired */
-    assert_true(wxm_nonces_add(n, m, wxp_span_of("nonce199"), 1302, 1602));
-    wxm_nonces_clear(n);
-    assert_false(wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1302));
+    assert_int_equal(Wxm_nonces_evicted_live(n), 136); /* 200 - 64, all still in window */
+    assert_true(Wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1002));
+    assert_true(Wxm_nonces_seen(n, m, wxp_span_of("nonce136"), 1002));
+    assert_false(Wxm_nonces_seen(n, m, wxp_span_of("nonce135"), 1002)); /* evicted */
+    assert_false(Wxm_nonces_add(n, m, wxp_span_of("nonce199"), 1002, 1302)); /* a replay */
+    assert_false(Wxm_nonces_seen(n, wxp_span_of("1900000001"), wxp_span_of("nonce199"), 1002));
+    assert_false(Wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1302)); /* expired */
+    assert_true(Wxm_nonces_add(n, m, wxp_span_of("nonce199"), 1302, 1602));
+    Wxm_nonces_clear(n);
+    assert_false(Wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1302));
     /* Many rounds through the ring: the index stays consistent. */
     for (int i = 0; i < 20000; i++) {
         snprintf(k, sizeof(k), "r%d", i);
-        assert_true(wxm_nonces_add(n, m, wxp_span_of(k), 2000, 2300));
+        assert_true(Wxm_nonces_add(n, m, wxp_span_of(k), 2000, 2300));
         if (i >= 63) {
             snprintf(k, sizeof(k), "r%d", i - 63);
-            assert_true(wxm_nonces_seen(n, m, wxp_span_of(k), 2000));
+            assert_true(Wxm_nonces_seen(n, m, wxp_span_of(k), 2000));
         }
     }
-    wxm_nonces_free(n);
+    Wxm_nonces_free(n);
 }
 
 /* ------------------------------------------------------------ config */
@@ -649,16 +649,16 @@ static void config_errors_name_the_field(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         wxm_config *c = NULL;
         wxp_diag d = {"", ""};
-        wxp_err e = wxm_config_parse(rows[i].json, strlen(rows[i].json), dir, &c, &d);
-        if (e == WXP_OK || !strstr(d.text, rows[i].phrase))
-            fail_msg("row %zu: %s: \"%s\" lacks \"%s\"", i, wxp_strerror(e), d.text, rows[i].phrase);
+        wxm_err e = wxm_config_parse(rows[i].json, strlen(rows[i].json), dir, &c, &d);
+        if (e != WXM_E_CONFIG || !strstr(d.text, rows[i].phrase))
+            fail_msg("row %zu: %s: \"%s\" lacks \"%s\"", i, wxm_strerror(e), d.text, rows[i].phrase);
         assert_null(c);
     }
     free(dir);
     /* A missing file is named. */
     wxm_config *c = NULL;
     wxp_diag d = {"", ""};
-    assert_int_equal(wxm_config_load("/no/such/mock.json", &c, &d), WXP_ERR_IO);
+    assert_int_equal(wxm_config_load("/no/such/mock.json", &c, &d), WXM_E_IO);
     assert_non_null(strstr(d.text, "/no/such/mock.json"));
 }
 
@@ -673,8 +673,8 @@ static void certificate_mode_answers_carry_the_platform_serial(void **state)
     wxm_mock *m = NULL;
     wxm_answer a;
     (void)state;
-    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &c, NULL), WXP_OK);
-    assert_int_equal(wxm_mock_new(c, &m), WXP_OK);
+    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &c, NULL), WXM_OK);
+    assert_int_equal(wxm_mock_new(c, &m), WXM_OK);
     mt_reverse(m, "certmode_1", &a);
     assert_int_equal(a.status, 200);
     assert_string_equal(mt_header_of(&a, "Wechatpay-Serial"), TU_PLATFORM_SERIAL);

@@ -186,7 +186,7 @@ static void delay_past_the_client_timeout_still_reverses(void **state)
     mt_put_order(f->mock, "late_http_1", "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":1500}]}");
     signed_reverse(f, "late_http_1", 300, &r);
     assert_int_equal(r.rc, CURLE_OPERATION_TIMEDOUT);
-    wxm_order o = mt_order(f->mock, "late_http_1");
+    Wxm_order o = mt_order(f->mock, "late_http_1");
     assert_int_equal(o.state, WXM_REVOKED); /* the ambiguous timeout */
     assert_true(o.refunded);
     signed_reverse(f, "late_http_1", 0, &r); /* the retry sees it done */
@@ -249,7 +249,7 @@ static void concurrent_reverses_of_one_paid_order_refund_exactly_once(void **sta
         assert_int_equal(rs[i].r.rc, CURLE_OK);
         assert_int_equal(rs[i].r.status, 200);
     }
-    wxm_order o = mt_order(f->mock, "race_order_1");
+    Wxm_order o = mt_order(f->mock, "race_order_1");
     assert_int_equal(o.state, WXM_REVOKED);
     assert_int_equal(o.refund_amount, 999);
     assert_int_equal(o.reverse_calls, N);
@@ -316,7 +316,7 @@ static void connections_are_spread_evenly_over_the_threads(void **state)
     wxm_server *srv = NULL;
     wxm_server_options o = {.host = "127.0.0.1", .threads = 3};
     wxp_diag d = {"", ""};
-    assert_int_equal(wxm_server_start(m, &o, &srv, &d), WXP_OK);
+    assert_int_equal(wxm_server_start(m, &o, &srv, &d), WXM_OK);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(wxm_server_port(srv))};
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     int fds[9], open[8];

@@ -322,8 +322,8 @@ static void mock_handler_survives_every_single_allocation_failure(void **state)
     wxm_config *cfg = NULL;
     wxp_diag d;
     merchant = tu_private_key("merchant_key.pem");
-    assert_int_equal(wxm_config_load(path, &cfg, &d), WXP_OK);
-    assert_int_equal(wxm_mock_new(cfg, &mock), WXP_OK);
+    assert_int_equal(wxm_config_load(path, &cfg, &d), WXM_OK);
+    assert_int_equal(wxm_mock_new(cfg, &mock), WXM_OK);
     assert_int_equal(mock_op(), 0); /* warm up */
     each_allocation_fails_once("mock handler", mock_op);
     wxm_mock_free(mock);
