@@ -1,13 +1,15 @@
-/* conform.c: wxpay-conform, the conformance runner (README "Conformance").
+/* main.c: wxpay-conform, the conformance runner (README "Conformance").
  *
  * For each case of the catalogue (fixtures/conformance.json) it sets up an
  * order on the mock, runs the user's client command once with the case in
  * its environment, and judges the client by what the mock saw (journal, the
  * order afterwards) and by the client's exit status. The mock runs in this
  * process on a free port unless --mock-url names one already running. */
-#include "mock_int.h"
+#include "conform.h"
 
-#include <curl/curl.h>
+#include <wxpay/mock.h>
+#include "wxp_int.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,82 +24,6 @@
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
 
-typedef struct kase {
-    const char *name, *about, *prefix, *outcome, *state;
-    char *order; /* compact JSON for PUT, or NULL */
-    int min_requests, max_requests; /* -1: no bound */
-    long refund;                     /* -1: not checked */
-} kase;
-
-typedef struct verdict {
-    bool pass;
-    char out_trade_no[40];
-    int requests;
-    int exit_status; /* -1: killed or not run */
-    double seconds;
-    char why[1024];   /* in words a developer acts on */
-    char *diag;       /* the mock's diagnostic (JSON), or NULL */
-    char output[2048]; /* the client's last output lines */
-} verdict;
-
-typedef struct runner {
-    char base[256];
-    const char *fixtures;
-    int client_timeout;
-    int case_timeout;
-    bool strict_exit;
-    char **argv; /* the client command */
-} runner;
-
-/* ------------------------------------------------------------------ http */
-
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t collect(char *p, size_t s, size_t n, void *u)
-{
-    buf *b = u;
-    char *q = realloc(b->p, b->n + s * n + 1);
-    if (!q)
-        return 0;
-    memcpy(q + b->n, p, s * n);
-    b->n += s * n;
-    q[b->n] = '\0';
-    b->p = q;
-    return s * n;
-}
-
-/* One admin call; returns the HTTP status (0 when unreachable) and the body
- * as parsed JSON in *out (caller deletes), or NULL. */
-static long admin(const runner *r, const char *method, const char *path, const char *body, cJSON **out)
-{
-    CURL *c = curl_easy_init();
-    char url[512];
-    buf b = {NULL, 0};
-    long status = 0;
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    snprintf(url, sizeof(url), "%s%s", r->base, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    if (out)
-        *out = b.p ? cJSON_Parse(b.p) : NULL;
-    free(b.p);
-    return status;
-}
-
 /* ------------------------------------------------------------- catalogue */
 
 static const char *str_or(const cJSON *o, const char *name, const char *dflt)
@@ -108,17 +34,12 @@ static const char *str_or(const cJSON *o, const char *name, const char *dflt)
 
 static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n, int *timeout)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "wxpay-conform: %s: %s\n", path, strerror(errno));
+    char *text = NULL;
+    wxp_diag d = {"", ""};
+    if (Wxp_read_file(path, 1 << 20, "catalogue", &text, NULL, &d) != WXP_OK) {
+        fprintf(stderr, "wxpay-conform: %s\n", d.text[0] ? d.text : "out of memory");
         return -1;
     }
-    char *text = malloc(1 << 20);
-    size_t len = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
-    fclose(f);
-    if (!text)
-        return -1;
-    text[len] = '\0';
     *root = cJSON_Parse(text);
     free(text);
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(*root, "cases");
@@ -204,16 +125,13 @@ static int run_client(const runner *r, const kase *k, const char *otn, const cha
     }
     if (pid < 0)
         return -1;
-    struct timespec start, now;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    int64_t start = Wxp_mono_us();
     int status = 0;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
         if (w == pid)
             break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double left = r->case_timeout - ((double)(now.tv_sec - start.tv_sec) +
-                                         (double)(now.tv_nsec - start.tv_nsec) / 1e9);
+        double left = r->case_timeout - (double)(Wxp_mono_us() - start) / 1e6;
         if (left <= 0) {
             kill(-pid, SIGKILL);
             waitpid(pid, &status, 0);
@@ -274,7 +192,7 @@ static void judge(const runner *r, const kase *k, verdict *v)
     char path[256];
     cJSON *j = NULL, *order = NULL;
     snprintf(path, sizeof(path), "/__admin/journal?out_trade_no=%s", v->out_trade_no);
-    admin(r, "GET", path, NULL, &j);
+    cf_admin(r->base, "GET", path, NULL, &j);
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(j, "entries");
     v->requests = cJSON_GetArraySize(entries);
     v->pass = true;
@@ -319,7 +237,7 @@ static void judge(const runner *r, const kase *k, verdict *v)
     }
     if (k->state || k->refund >= 0) {
         snprintf(path, sizeof(path), "/__admin/orders/%s", v->out_trade_no);
-        admin(r, "GET", path, NULL, &order);
+        cf_admin(r->base, "GET", path, NULL, &order);
         const char *state = str_or(order, "trade_state", "?");
         const cJSON *refund = cJSON_GetObjectItemCaseSensitive(order, "refund");
         long amount = cJSON_IsObject(refund) ? (long)cJSON_GetObjectItem(refund, "amount")->valuedouble : 0;
@@ -337,7 +255,6 @@ static void judge(const runner *r, const kase *k, verdict *v)
 static void run_case(const runner *r, const kase *k, size_t index, verdict *v)
 {
     char rnd[WXP_NONCE_LEN + 1], path[256], out[128];
-    struct timespec t0, t1;
     memset(v, 0, sizeof(*v));
     if (wxp_nonce(rnd) != WXP_OK)
         memcpy(rnd, "0000000000", 11);
@@ -345,7 +262,7 @@ static void run_case(const runner *r, const kase *k, size_t index, verdict *v)
     if (k->order) {
         snprintf(path, sizeof(path), "/__admin/orders/%s", v->out_trade_no);
         cJSON *ans = NULL;
-        long st = admin(r, "PUT", path, k->order, &ans);
+        long st = cf_admin(r->base, "PUT", path, k->order, &ans);
         if (st != 200) {
             v->exit_status = -1;
             snprintf(v->why, sizeof(v->why), "the mock refused the case's order (HTTP %ld): %s", st,
@@ -356,107 +273,12 @@ static void run_case(const runner *r, const kase *k, size_t index, verdict *v)
         cJSON_Delete(ans);
     }
     snprintf(out, sizeof(out), "/tmp/wxpay-conform-%d-%zu.out", (int)getpid(), index);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = Wxp_mono_us();
     v->exit_status = run_client(r, k, v->out_trade_no, out);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    v->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    v->seconds = (double)(Wxp_mono_us() - t0) / 1e6;
     tail_of(out, v->output, sizeof(v->output));
     unlink(out);
     judge(r, k, v);
-}
-
-/* ------------------------------------------------------------- reports */
-
-static void xml_escape(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '<') fputs("&lt;", f);
-        else if (c == '>') fputs("&gt;", f);
-        else if (c == '&') fputs("&amp;", f);
-        else if (c == '"') fputs("&quot;", f);
-        else if (c < 0x20 && c != '\n' && c != '\t') fprintf(f, "&#x%X;", c == 0x0d ? 0x0d : 0x3f);
-        else fputc(c, f);
-    }
-}
-
-static int write_junit(const char *path, const kase *ks, const verdict *vs, const size_t *sel, size_t n)
-{
-    FILE *f = fopen(path, "w");
-    size_t failures = 0;
-    double total = 0;
-    if (!f) {
-        fprintf(stderr, "wxpay-conform: --junit %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        failures += !vs[i].pass;
-        total += vs[i].seconds;
-    }
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites><testsuite name=\"wxpay-conform\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n",
-            n, failures, total);
-    for (size_t i = 0; i < n; i++) {
-        const kase *k = &ks[sel[i]];
-        fprintf(f, "  <testcase classname=\"wxpay-conform\" name=\"");
-        xml_escape(f, k->name);
-        fprintf(f, "\" time=\"%.3f\">\n", vs[i].seconds);
-        if (!vs[i].pass) {
-            fprintf(f, "    <failure message=\"");
-            xml_escape(f, vs[i].why);
-            fprintf(f, "\">");
-            xml_escape(f, vs[i].why);
-            fprintf(f, "\nout_trade_no: %s, requests: %d, exit status: %d\n", vs[i].out_trade_no,
-                    vs[i].requests, vs[i].exit_status);
-            if (vs[i].diag) {
-                fprintf(f, "mock journal entry: ");
-                xml_escape(f, vs[i].diag);
-                fputc('\n', f);
-            }
-            fprintf(f, "</failure>\n");
-        }
-        fprintf(f, "    <system-out>");
-        xml_escape(f, vs[i].output);
-        fprintf(f, "</system-out>\n  </testcase>\n");
-    }
-    fprintf(f, "</testsuite></testsuites>\n");
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-static int write_json(const char *path, const kase *ks, const verdict *vs, const size_t *sel, size_t n)
-{
-    cJSON *root = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(root, "cases");
-    size_t passed = 0;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "name", ks[sel[i]].name);
-        cJSON_AddBoolToObject(c, "pass", vs[i].pass);
-        cJSON_AddStringToObject(c, "why", vs[i].why);
-        cJSON_AddStringToObject(c, "out_trade_no", vs[i].out_trade_no);
-        cJSON_AddNumberToObject(c, "requests", vs[i].requests);
-        cJSON_AddNumberToObject(c, "exit_status", vs[i].exit_status);
-        cJSON_AddNumberToObject(c, "seconds", vs[i].seconds);
-        if (vs[i].diag)
-            cJSON_AddItemToObject(c, "mock_entry", cJSON_Parse(vs[i].diag));
-        cJSON_AddItemToArray(arr, c);
-        passed += vs[i].pass;
-    }
-    cJSON_AddNumberToObject(root, "passed", (double)passed);
-    cJSON_AddNumberToObject(root, "failed", (double)(n - passed));
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    FILE *f = fopen(path, "w");
-    if (!f || !text) {
-        fprintf(stderr, "wxpay-conform: --json %s: %s\n", path, strerror(errno));
-        if (f)
-            fclose(f);
-        cJSON_free(text);
-        return -1;
-    }
-    fprintf(f, "%s\n", text);
-    cJSON_free(text);
-    return fclose(f) == 0 ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -607,7 +429,10 @@ static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, c
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, NULL);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (cf_http_init() != 0) {
+        fprintf(stderr, "wxpay-conform: cannot initialise libcurl\n");
+        return EXIT_FAILED;
+    }
     wxm_mock *m = NULL;
     wxm_server *srv = NULL;
     if (mock_url) {
@@ -626,7 +451,7 @@ static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, c
         }
         snprintf(r.base, sizeof(r.base), "http://127.0.0.1:%u", wxm_server_port(srv));
     }
-    if (admin(&r, "GET", "/__admin/health", NULL, NULL) != 200) {
+    if (cf_admin(r.base, "GET", "/__admin/health", NULL, NULL) != 200) {
         status = bad("no wxpay-mock answers at ", r.base);
         goto out;
     }
@@ -652,9 +477,9 @@ static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, c
                vs[s].requests, vs[s].exit_status, vs[s].why);
     printf("\n%zu passed, %zu failed\n", nsel - failed, failed);
     status = failed ? EXIT_FAILED : 0;
-    if (junit && write_junit(junit, ks, vs, sel, nsel) != 0)
+    if (junit && cf_write_junit(junit, ks, vs, sel, nsel) != 0)
         status = EXIT_FAILED;
-    if (json && write_json(json, ks, vs, sel, nsel) != 0)
+    if (json && cf_write_json(json, ks, vs, sel, nsel) != 0)
         status = EXIT_FAILED;
 
 out:
@@ -663,6 +488,6 @@ out:
     free(vs);
     wxm_server_stop(srv);
     wxm_mock_free(m);
-    curl_global_cleanup();
+    cf_http_cleanup();
     return status;
 }

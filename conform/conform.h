@@ -1,0 +1,60 @@
+/* conform.h: shared by the wxpay-conform sources (conform/). Not installed.
+ *   main.c    options, the catalogue, running the client, judging
+ *   report.c  JUnit XML and JSON reports
+ *   http.c    the admin calls to the mock (the only libcurl file)
+ */
+#ifndef WXPAY_CONFORM_H
+#define WXPAY_CONFORM_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct kase {
+    const char *name, *about, *prefix, *outcome, *state;
+    char *order; /* compact JSON for PUT, or NULL */
+    int min_requests, max_requests; /* -1: no bound */
+    long refund;                     /* -1: not checked */
+} kase;
+
+typedef struct verdict {
+    bool pass;
+    char out_trade_no[40];
+    int requests;
+    int exit_status; /* -1: killed or not run */
+    double seconds;
+    char why[1024];   /* in words a developer acts on */
+    char *diag;       /* the mock's diagnostic (JSON), or NULL */
+    char output[2048]; /* the client's last output lines */
+} verdict;
+
+typedef struct runner {
+    char base[256];
+    const char *fixtures;
+    int client_timeout;
+    int case_timeout;
+    bool strict_exit;
+    char **argv; /* the client command */
+} runner;
+
+/* ---------------------------------------------------------- http.c */
+
+/* libcurl's global set-up, once, before any thread starts. */
+int cf_http_init(void);
+void cf_http_cleanup(void);
+/* One admin call to the mock at `base`; returns the HTTP status (0 when
+ * unreachable) and the body as parsed JSON in *out (caller deletes), or
+ * NULL. */
+long cf_admin(const char *base, const char *method, const char *path, const char *body,
+              cJSON **out);
+
+/* -------------------------------------------------------- report.c */
+
+/* The verdicts of the selected cases as JUnit XML / JSON at path; 0 when
+ * written, else a message on stderr. */
+int cf_write_junit(const char *path, const kase *ks, const verdict *vs, const size_t *sel,
+                   size_t n);
+int cf_write_json(const char *path, const kase *ks, const verdict *vs, const size_t *sel,
+                  size_t n);
+
+#endif /* WXPAY_CONFORM_H */
