@@ -17,8 +17,8 @@ memory=""
 [ "${2:-}" = --memory ] && memory=${3:-1000000}
 
 ci/deps.sh >/dev/null || exit 2
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null || exit 2
-cmake --build build-bench -j "$(nproc)" --target wxpay-bench wxpay-mock >/dev/null || exit 2
+cmake --preset bench >/dev/null || exit 2
+cmake --build --preset bench -j "$(nproc)" >/dev/null || exit 2
 bin=$top/build-bench/bin
 out=$top/build-bench
 echo "machine: $(nproc) cores; $(openssl version)"
