@@ -1,4 +1,22 @@
-/* mock_int.h: shared between the mockserver/ sources. Not installed. */
+/* mock_int.h: shared between the mockserver/ sources. Not installed.
+ *
+ * The files, each calling only the ones listed after it:
+ *   server.c     libmicrohttpd: the listener, parked connections, the log
+ *   handler.c    one request in, one answer out; the journal entry
+ *   admin.c      the admin API, a route table
+ *   rules.c      the order rules of reverse and query
+ *   checks.c     the checks every API request passes, in order
+ *   sigdiag.c    the expected signed message and the likely mistake
+ *   answer.c     answers: headers, bodies, signing and its faults
+ *   orderjson.c  orders as the admin API reads and writes them
+ *   catalogue.c  the zero-config out_trade_no prefixes
+ *   request.c    headers and query parameters of a request by name
+ *   script.c     scenario steps
+ *   store.c      the order store and the order states
+ *   journal.c    the journal and its JSON writer
+ *   nonces.c     the replay window
+ *   config.c     the config file
+ * (main.c is the wxpay-mock program, on the public API only.) */
 #ifndef WXM_INT_H
 #define WXM_INT_H
 
@@ -16,7 +34,7 @@
 #define WXM_PRINTF(a, b)
 #endif
 
-/* ------------------------------------------------------------- config */
+/* ---------------------------------------------------------- config.c */
 
 typedef struct Wxm_merchant {
     char mchid[WXP_ID_MAX + 1];
@@ -46,7 +64,7 @@ struct wxm_config {
 
 const Wxm_merchant *Wxm_config_merchant(const wxm_config *c, wxp_span mchid);
 
-/* ------------------------------------------------------------- orders */
+/* ---------------------------------------- store.c and script.c */
 
 typedef enum Wxm_state {
     WXM_SUCCESS, WXM_REFUND, WXM_NOTPAY, WXM_CLOSED, WXM_REVOKED,
@@ -128,7 +146,7 @@ size_t Wxm_store_count(Wxm_store *s);
 bool Wxm_store_check(Wxm_store *s, char *why, size_t cap);
 
 
-/* ------------------------------------------------------------- nonces */
+/* ---------------------------------------------------------- nonces.c */
 
 typedef struct Wxm_nonces Wxm_nonces;
 /* Room for `cap` pairs, allocated (and touched) now. */
@@ -143,7 +161,7 @@ bool Wxm_nonces_seen(Wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now)
 bool Wxm_nonces_add(Wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now,
                     int64_t expires);
 
-/* ------------------------------------------------------------ journal */
+/* --------------------------------------------------------- journal.c */
 
 /* A JSON text written front to back, for journal entries: one buffer
  * instead of a tree of small allocations on every request. Members (key
@@ -175,7 +193,7 @@ void Wxm_journal_clear(Wxm_journal *j);
 wxp_err Wxm_journal_set_file(Wxm_journal *j, const char *path, wxp_diag *diag);
 uint64_t Wxm_journal_total(Wxm_journal *j);
 
-/* --------------------------------------------------------------- mock */
+/* --------------------------------------------------------- handler.c */
 
 struct wxm_mock {
     wxm_config *cfg;
@@ -221,7 +239,7 @@ cJSON *Wxm_error_body(const char *code, const char *message, cJSON *detail);
 /* Adds bytes as a string member, quoted to printable ASCII (wxp_quote). */
 void Wxm_add_quoted(cJSON *obj, const char *name, wxp_span s);
 
-/* ------------------------------------------------------------- checks */
+/* --------------------------------------------------------- request.c */
 
 /* NAME=value from a query string (a span: no NUL needed), percent-decoded
  * into out[cap]; false when absent. */
@@ -230,6 +248,8 @@ bool Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap);
 /* Case-insensitive header lookup; counts how many there are. */
 const wxm_header *Wxm_find_header(const wxm_request *r, const char *name,
                                   size_t *count);
+
+/* ---------------------------------------------------------- checks.c */
 
 /* The verdict of one check, for the journal and the error detail. */
 typedef struct Wxm_verdict {

@@ -1,11 +1,13 @@
 /* bench.h: shared by the wxpay-bench sources (tools/bench/). Not installed.
  *   main.c      options, the modes run in order, the JSON report file
  *   modes.c     the measurements: mock (signed, unsigned, url), client, memory
- *   loadgen.c   prepared signed requests and the load threads
- *   mockproc.c  wxpay-mock as a child process; /proc figures of a process
  *   floors.c    same-run baselines: RSA signing rate, one signature and one
  *               verification, a bare loopback exchange
+ *   loadgen.c   prepared signed requests and the load threads
+ *   mockproc.c  wxpay-mock as a child process; /proc figures of a process
  *   report.c    the table on stdout and the JSON report
+ *   common.c    the clock and fixture paths
+ * Each calls only files listed after it.
  */
 #ifndef WXPAY_BENCH_H
 #define WXPAY_BENCH_H
@@ -33,7 +35,7 @@ typedef struct opts {
     int orders; /* distinct out_trade_no values (memory mode) */
 } opts;
 
-/* ---------------------------------------------------------------- main.c */
+/* -------------------------------------------------------------- common.c */
 
 /* Seconds on the monotonic clock. */
 double bench_now(void);

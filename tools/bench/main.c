@@ -20,29 +20,12 @@
  * The mock is started as a child process (its memory is its own) unless
  * --url names one. Figures print as a table, and as JSON with --json FILE. */
 #include "bench.h"
-#include "wxp_int.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-double bench_now(void)
-{
-    return (double)Wxp_mono_us() / 1e6;
-}
-
-char *bench_fixture(const opts *o, const char *rel)
-{
-    char *p = malloc(4096);
-    if (!p) {
-        fprintf(stderr, "wxpay-bench: out of memory\n");
-        exit(1);
-    }
-    snprintf(p, 4096, "%s/%s", o->fixtures, rel);
-    return p;
-}
 
 static void usage(void)
 {
