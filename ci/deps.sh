@@ -15,6 +15,7 @@ set -euo pipefail
 #   libcmocka-dev                the test framework
 #   curl                         CLI tests drive the binaries with it
 #   valgrind                     the memcheck test of a whole mock session
+#   clang-format                 the house style check (ci/format.sh)
 packages=(
   cmake pkg-config gcc make
   openssl libssl-dev
@@ -24,6 +25,7 @@ packages=(
   libcmocka-dev
   curl
   valgrind
+  clang-format
 )
 if [ "${1:-}" = --fuzz ]; then
   packages+=(clang libclang-rt-dev)   # ci/fuzz.sh: libFuzzer, ASan, UBSan

@@ -15,12 +15,9 @@
 #define MAX_ANSWER_BODY (16u << 20)
 
 const char *const Wxpay_answer_header_names[WXPAY_H_COUNT] = {
-    [WXPAY_H_REQUEST_ID] = "Request-ID",
-    [WXPAY_H_TIMESTAMP] = "Wechatpay-Timestamp",
-    [WXPAY_H_NONCE] = "Wechatpay-Nonce",
-    [WXPAY_H_SIGNATURE] = "Wechatpay-Signature",
-    [WXPAY_H_SERIAL] = "Wechatpay-Serial",
-    [WXPAY_H_SIGNATURE_TYPE] = "Wechatpay-Signature-Type",
+    [WXPAY_H_REQUEST_ID] = "Request-ID",     [WXPAY_H_TIMESTAMP] = "Wechatpay-Timestamp",
+    [WXPAY_H_NONCE] = "Wechatpay-Nonce",     [WXPAY_H_SIGNATURE] = "Wechatpay-Signature",
+    [WXPAY_H_SERIAL] = "Wechatpay-Serial",   [WXPAY_H_SIGNATURE_TYPE] = "Wechatpay-Signature-Type",
     [WXPAY_H_CONTENT_TYPE] = "Content-Type",
 };
 

@@ -32,21 +32,54 @@ void wxpay_result_free(wxpay_result *r)
     free(r);
 }
 
-wxpay_code wxpay_result_code(const wxpay_result *r) { return r ? r->code : WXPAY_E_ARG; }
-const char *wxpay_result_detail(const wxpay_result *r) { return r ? r->detail : ""; }
-long wxpay_result_http_status(const wxpay_result *r) { return r ? r->http_status : 0; }
-const char *wxpay_result_request_id(const wxpay_result *r) { return r ? r->request_id : ""; }
-const char *wxpay_result_error_code(const wxpay_result *r) { return r ? r->error_code : ""; }
-const char *wxpay_result_error_message(const wxpay_result *r) { return r ? r->error_message : ""; }
+wxpay_code wxpay_result_code(const wxpay_result *r)
+{
+    return r ? r->code : WXPAY_E_ARG;
+}
+const char *wxpay_result_detail(const wxpay_result *r)
+{
+    return r ? r->detail : "";
+}
+long wxpay_result_http_status(const wxpay_result *r)
+{
+    return r ? r->http_status : 0;
+}
+const char *wxpay_result_request_id(const wxpay_result *r)
+{
+    return r ? r->request_id : "";
+}
+const char *wxpay_result_error_code(const wxpay_result *r)
+{
+    return r ? r->error_code : "";
+}
+const char *wxpay_result_error_message(const wxpay_result *r)
+{
+    return r ? r->error_message : "";
+}
 const char *wxpay_result_error_detail(const wxpay_result *r)
 {
     return r && r->error_detail ? r->error_detail : "";
 }
-wxp_err wxpay_result_verify_error(const wxpay_result *r) { return r ? r->verify_error : WXP_OK; }
-int wxpay_result_attempts(const wxpay_result *r) { return r ? r->attempts : 0; }
-const char *wxpay_result_out_trade_no(const wxpay_result *r) { return r ? r->out_trade_no : ""; }
-const char *wxpay_result_appid(const wxpay_result *r) { return r ? r->appid : ""; }
-const char *wxpay_result_mchid(const wxpay_result *r) { return r ? r->mchid : ""; }
+wxp_err wxpay_result_verify_error(const wxpay_result *r)
+{
+    return r ? r->verify_error : WXP_OK;
+}
+int wxpay_result_attempts(const wxpay_result *r)
+{
+    return r ? r->attempts : 0;
+}
+const char *wxpay_result_out_trade_no(const wxpay_result *r)
+{
+    return r ? r->out_trade_no : "";
+}
+const char *wxpay_result_appid(const wxpay_result *r)
+{
+    return r ? r->appid : "";
+}
+const char *wxpay_result_mchid(const wxpay_result *r)
+{
+    return r ? r->mchid : "";
+}
 
 const char *wxpay_result_body(const wxpay_result *r, size_t *len)
 {
@@ -84,20 +117,25 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
 
     if (a->curl_code) {
         r->code = a->timed_out ? WXPAY_E_TIMEOUT : WXPAY_E_TRANSPORT;
-        snprintf(r->detail, sizeof(r->detail), "%s: %s", a->timed_out ? "no answer in time" : "no answer",
-                 a->curl_error);
+        snprintf(r->detail, sizeof(r->detail), "%s: %s",
+                 a->timed_out ? "no answer in time" : "no answer", a->curl_error);
         *retry = true;
         return r;
     }
     if (a->status >= 200 && a->status < 300) {
         /* Nothing in a 2xx answer is trusted before its signature is. */
         wxp_response_headers h = {
-            .timestamp = a->present[WXPAY_H_TIMESTAMP] ? wxp_span_of(a->headers[WXPAY_H_TIMESTAMP]) : (wxp_span){0},
-            .nonce = a->present[WXPAY_H_NONCE] ? wxp_span_of(a->headers[WXPAY_H_NONCE]) : (wxp_span){0},
-            .signature = a->present[WXPAY_H_SIGNATURE] ? wxp_span_of(a->headers[WXPAY_H_SIGNATURE]) : (wxp_span){0},
-            .serial = a->present[WXPAY_H_SERIAL] ? wxp_span_of(a->headers[WXPAY_H_SERIAL]) : (wxp_span){0},
-            .signature_type = a->present[WXPAY_H_SIGNATURE_TYPE] ? wxp_span_of(a->headers[WXPAY_H_SIGNATURE_TYPE])
-                                                           : (wxp_span){0},
+            .timestamp = a->present[WXPAY_H_TIMESTAMP] ? wxp_span_of(a->headers[WXPAY_H_TIMESTAMP])
+                                                       : (wxp_span){0},
+            .nonce =
+                a->present[WXPAY_H_NONCE] ? wxp_span_of(a->headers[WXPAY_H_NONCE]) : (wxp_span){0},
+            .signature = a->present[WXPAY_H_SIGNATURE] ? wxp_span_of(a->headers[WXPAY_H_SIGNATURE])
+                                                       : (wxp_span){0},
+            .serial = a->present[WXPAY_H_SERIAL] ? wxp_span_of(a->headers[WXPAY_H_SERIAL])
+                                                 : (wxp_span){0},
+            .signature_type = a->present[WXPAY_H_SIGNATURE_TYPE]
+                                  ? wxp_span_of(a->headers[WXPAY_H_SIGNATURE_TYPE])
+                                  : (wxp_span){0},
         };
         wxp_err e = wxp_response_verify(c->ring, &h, body, (int64_t)time(NULL), c->skew, &d);
         if (e) {
@@ -114,15 +152,15 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
         wxp_reverse_response rr;
         if (wxp_reverse_response_parse(body, &rr, &d) != WXP_OK) {
             r->code = WXPAY_E_MALFORMED;
-            snprintf(r->detail, sizeof(r->detail), "verified HTTP %ld answer is not a reverse answer: %s",
-                     a->status, d.text);
+            snprintf(r->detail, sizeof(r->detail),
+                     "verified HTTP %ld answer is not a reverse answer: %s", a->status, d.text);
             return r;
         }
         if (strcmp(rr.out_trade_no, s->out_trade_no) != 0 || strcmp(rr.mchid, c->mchid) != 0) {
             r->code = WXPAY_E_MALFORMED;
             snprintf(r->detail, sizeof(r->detail),
-                     "answer is for order %s of merchant %s, not %s of %s", rr.out_trade_no, rr.mchid,
-                     s->out_trade_no, c->mchid);
+                     "answer is for order %s of merchant %s, not %s of %s", rr.out_trade_no,
+                     rr.mchid, s->out_trade_no, c->mchid);
             return r;
         }
         memcpy(r->out_trade_no, rr.out_trade_no, sizeof(rr.out_trade_no));
@@ -145,8 +183,11 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
         return r;
     }
     r->code = WXPAY_E_MALFORMED;
-    snprintf(r->detail, sizeof(r->detail), "HTTP %ld with a %.64s body that is not a WeChat Pay error: %.300s",
-             a->status, is_json(a) ? "JSON" : a->present[WXPAY_H_CONTENT_TYPE] ? a->headers[WXPAY_H_CONTENT_TYPE] : "untyped",
+    snprintf(r->detail, sizeof(r->detail),
+             "HTTP %ld with a %.64s body that is not a WeChat Pay error: %.300s", a->status,
+             is_json(a)                         ? "JSON"
+             : a->present[WXPAY_H_CONTENT_TYPE] ? a->headers[WXPAY_H_CONTENT_TYPE]
+                                                : "untyped",
              d.text);
     return r;
 }

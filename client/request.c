@@ -83,8 +83,8 @@ wxpay_code Wxpay_spec_reverse(wxpay_client *c, Wxpay_spec *s, const char *otn, c
     if (wxp_reverse_request_build(appid, c->mchid, &body) != WXP_OK)
         return WXPAY_E_NOMEM;
     wxp_param p = {"out_trade_no", otn};
-    rc = Wxpay_spec_init(c, s, "POST", "v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", &p,
-                         1, body);
+    rc = Wxpay_spec_init(c, s, "POST", "v3/pay/transactions/out-trade-no/{out_trade_no}/reverse",
+                         &p, 1, body);
     free(body);
     if (rc == WXPAY_OK) {
         s->is_reverse = true;
@@ -116,9 +116,9 @@ static wxpay_code authorization(const wxpay_client *c, const Wxpay_spec *s, int6
 {
     char *msg = NULL, *sig = NULL;
     size_t len;
-    wxp_err e = wxp_request_message(wxp_span_of(s->method), wxp_span_of(s->target), ts,
-                                    wxp_span_of(nonce), (wxp_span){s->body, s->body_len}, &msg,
-                                    &len);
+    wxp_err e =
+        wxp_request_message(wxp_span_of(s->method), wxp_span_of(s->target), ts, wxp_span_of(nonce),
+                            (wxp_span){s->body, s->body_len}, &msg, &len);
     if (e == WXP_OK)
         e = wxp_sign(c->merchant_key, msg, len, &sig);
     free(msg);
@@ -228,4 +228,3 @@ wxpay_code wxpay_dry_run_reverse(wxpay_client *c, const char *otn, const char *a
     Wxpay_spec_clear(&s);
     return rc;
 }
-

@@ -110,8 +110,8 @@ static wxpay_code set_url(wxpay_client *c, char **slot, const char *url, const c
     size_t n;
     char *d;
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return Wxpay_config_error(c, setting, "%s \"%s\" must start with http:// or https://",
-                                  what, url);
+        return Wxpay_config_error(c, setting, "%s \"%s\" must start with http:// or https://", what,
+                                  url);
     d = Wxp_strdup(url);
     if (!d)
         return WXPAY_E_NOMEM;
@@ -189,7 +189,8 @@ wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path, const 
     if (serial) {
         if (!*serial || strlen(serial) >= sizeof(c->merchant_serial))
             return Wxpay_config_error(c, WXPAY_SETTING_MERCHANT_SERIAL,
-                                      "merchant certificate serial \"%s\" is empty or too long", serial);
+                                      "merchant certificate serial \"%s\" is empty or too long",
+                                      serial);
         memcpy(c->merchant_serial, serial, strlen(serial) + 1);
     }
     return WXPAY_OK;
@@ -206,9 +207,9 @@ wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path)
         return rc;
     if (c->merchant_key && wxp_key_same(k, c->merchant_key) != WXP_OK) {
         wxp_key_free(k);
-        return Wxpay_config_error(c, WXPAY_SETTING_MERCHANT_CERT,
-                                  "merchant certificate %s does not belong to the merchant private key",
-                            path);
+        return Wxpay_config_error(
+            c, WXPAY_SETTING_MERCHANT_CERT,
+            "merchant certificate %s does not belong to the merchant private key", path);
     }
     snprintf(c->merchant_serial, sizeof(c->merchant_serial), "%s", wxp_key_serial(k));
     wxp_key_free(k);
@@ -224,8 +225,9 @@ static wxpay_code add_key(wxpay_client *c, wxp_key *k, const char *id, const cha
     }
     if (e) {
         wxp_key_free(k);
-        return Wxpay_config_error(c, WXPAY_SETTING_WECHATPAY_KEY, "%s: key id \"%s\" is already configured", path,
-                            id ? id : "(certificate serial)");
+        return Wxpay_config_error(c, WXPAY_SETTING_WECHATPAY_KEY,
+                                  "%s: key id \"%s\" is already configured", path,
+                                  id ? id : "(certificate serial)");
     }
     if (!c->expect_serial[0])
         snprintf(c->expect_serial, sizeof(c->expect_serial), "%s", id ? id : wxp_key_serial(k));
@@ -238,8 +240,9 @@ wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c, const char *path
     if (!c || !path || !id)
         return WXPAY_E_ARG;
     if (strncmp(id, "PUB_KEY_ID_", 11) != 0)
-        return Wxpay_config_error(c, WXPAY_SETTING_WECHATPAY_KEY,
-                                  "WeChat Pay public key id \"%s\" should look like PUB_KEY_ID_0114...", id);
+        return Wxpay_config_error(
+            c, WXPAY_SETTING_WECHATPAY_KEY,
+            "WeChat Pay public key id \"%s\" should look like PUB_KEY_ID_0114...", id);
     wxpay_code rc = load_key(c, wxp_key_public_file, path, "WeChat Pay public key",
                              WXPAY_SETTING_WECHATPAY_KEY, &k);
     return rc ? rc : add_key(c, k, id, path);
@@ -306,10 +309,13 @@ wxpay_code wxpay_add_resolve(wxpay_client *c, const char *hpa)
         return WXPAY_E_ARG;
     a = strchr(hpa, ':');
     b = a ? strchr(a + 1, ':') : NULL;
-    if (!a || !b || a == hpa || b == a + 1 || !b[1] || strspn(a + 1, "0123456789") != (size_t)(b - a - 1))
-        return Wxpay_config_error(c, WXPAY_SETTING_RESOLVE, "resolve \"%s\" must be HOST:PORT:ADDRESS", hpa);
+    if (!a || !b || a == hpa || b == a + 1 || !b[1] ||
+        strspn(a + 1, "0123456789") != (size_t)(b - a - 1))
+        return Wxpay_config_error(c, WXPAY_SETTING_RESOLVE,
+                                  "resolve \"%s\" must be HOST:PORT:ADDRESS", hpa);
     if (c->nresolve == (int)(sizeof(c->resolve) / sizeof(c->resolve[0])))
-        return Wxpay_config_error(c, WXPAY_SETTING_RESOLVE, "at most %d resolve entries", c->nresolve);
+        return Wxpay_config_error(c, WXPAY_SETTING_RESOLVE, "at most %d resolve entries",
+                                  c->nresolve);
     c->resolve[c->nresolve] = Wxp_strdup(hpa);
     if (!c->resolve[c->nresolve])
         return WXPAY_E_NOMEM;
@@ -334,8 +340,10 @@ wxpay_code wxpay_set_fixed_nonce(wxpay_client *c, const char *nonce)
         return WXPAY_OK;
     }
     size_t n = strlen(nonce);
-    if (n == 0 || n >= sizeof(c->fixed_nonce) || strspn(nonce, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != n)
-        return Wxpay_config_error(c, WXPAY_SETTING_NONCE, "nonce \"%s\" must be 1 to 64 of [0-9A-Za-z]", nonce);
+    if (n == 0 || n >= sizeof(c->fixed_nonce) ||
+        strspn(nonce, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != n)
+        return Wxpay_config_error(c, WXPAY_SETTING_NONCE,
+                                  "nonce \"%s\" must be 1 to 64 of [0-9A-Za-z]", nonce);
     memcpy(c->fixed_nonce, nonce, n + 1);
     return WXPAY_OK;
 }

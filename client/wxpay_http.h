@@ -46,14 +46,14 @@ void Wxpay_answer_clear(Wxpay_answer *a);
 
 /* One request to send, exactly as given. */
 typedef struct Wxpay_http_req {
-    const char *method;         /* GET, POST, ... */
-    const char *url;            /* base URL + request target, sent as is */
-    char *const *headers;       /* "Name: value" lines, NULL-terminated */
-    const char *body;           /* NULL: none (a POST then sends an empty one) */
+    const char *method;   /* GET, POST, ... */
+    const char *url;      /* base URL + request target, sent as is */
+    char *const *headers; /* "Name: value" lines, NULL-terminated */
+    const char *body;     /* NULL: none (a POST then sends an empty one) */
     size_t body_len;
-    long connect_ms, total_ms;  /* per attempt */
-    const char *ca_file;        /* NULL: the system's */
-    char *const *resolve;       /* "HOST:PORT:ADDR" entries */
+    long connect_ms, total_ms; /* per attempt */
+    const char *ca_file;       /* NULL: the system's */
+    char *const *resolve;      /* "HOST:PORT:ADDR" entries */
     int nresolve;
 } Wxpay_http_req;
 
@@ -66,8 +66,7 @@ void Wxpay_http_free(Wxpay_http *h);
 /* Starts sending req. Everything is copied but the body, which must stay
  * until the transfer is collected. `tag` comes back with the answer.
  * WXPAY_E_NOMEM when libcurl cannot take it. */
-WXPAY_MUST_CHECK wxpay_code Wxpay_http_start(Wxpay_http *h, const Wxpay_http_req *req,
-                                             void *tag);
+WXPAY_MUST_CHECK wxpay_code Wxpay_http_start(Wxpay_http *h, const Wxpay_http_req *req, void *tag);
 /* Moves transfers on without waiting; returns how many still run. */
 int Wxpay_http_perform(Wxpay_http *h);
 /* One finished transfer: its tag, and its answer moved into *ans (the

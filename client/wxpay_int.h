@@ -44,7 +44,7 @@ struct wxpay_client {
     char fixed_nonce[65];
     wxpay_log_fn log;
     void *log_user;
-    uint64_t rng;                   /* jitter only; not for anything secret */
+    uint64_t rng;          /* jitter only; not for anything secret */
     Wxpay_http *sync_http; /* kept for sync calls: its connections are reused */
     wxpay_setting error_setting;
     char error[400];
@@ -111,7 +111,7 @@ wxpay_result *Wxpay_result_new(wxpay_code code, const char *fmt, ...) WXPAY_PRIN
 
 /* Judges an answer: a new result (NULL when out of memory; the answer's
  * body moves into it), and whether another attempt may help. */
-wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answer *a,
-                          int attempts, bool *retry);
+wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answer *a, int attempts,
+                          bool *retry);
 
 #endif /* WXPAY_INT_H */

@@ -12,9 +12,9 @@
 
 typedef struct kase {
     const char *name, *about, *prefix, *outcome, *state;
-    char *order; /* compact JSON for PUT, or NULL */
+    char *order;                    /* compact JSON for PUT, or NULL */
     int min_requests, max_requests; /* -1: no bound */
-    long refund;                     /* -1: not checked */
+    long refund;                    /* -1: not checked */
 } kase;
 
 typedef struct verdict {
@@ -23,8 +23,8 @@ typedef struct verdict {
     int requests;
     int exit_status; /* -1: killed or not run */
     double seconds;
-    char why[1024];   /* in words a developer acts on */
-    char *diag;       /* the mock's diagnostic (JSON), or NULL */
+    char why[1024];    /* in words a developer acts on */
+    char *diag;        /* the mock's diagnostic (JSON), or NULL */
     char output[2048]; /* the client's last output lines */
 } verdict;
 
@@ -54,7 +54,6 @@ long cf_admin(const char *base, const char *method, const char *path, const char
  * written, else a message on stderr. */
 int cf_write_junit(const char *path, const kase *ks, const verdict *vs, const size_t *sel,
                    size_t n);
-int cf_write_json(const char *path, const kase *ks, const verdict *vs, const size_t *sel,
-                  size_t n);
+int cf_write_json(const char *path, const kase *ks, const verdict *vs, const size_t *sel, size_t n);
 
 #endif /* WXPAY_CONFORM_H */

@@ -35,8 +35,7 @@ static size_t collect(char *p, size_t s, size_t n, void *u)
     return s * n;
 }
 
-long cf_admin(const char *base, const char *method, const char *path, const char *body,
-              cJSON **out)
+long cf_admin(const char *base, const char *method, const char *path, const char *body, cJSON **out)
 {
     CURL *c = curl_easy_init();
     char url[512];

@@ -54,7 +54,8 @@ static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n,
     *out = calloc(*n, sizeof(kase));
     size_t i = 0;
     const cJSON *c;
-    cJSON_ArrayForEach(c, cases) {
+    cJSON_ArrayForEach(c, cases)
+    {
         kase *k = &(*out)[i++];
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(c, "expect");
         const cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "requests");
@@ -63,17 +64,23 @@ static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n,
         k->name = str_or(c, "name", NULL);
         k->outcome = str_or(e, "outcome", NULL);
         if (!k->name || !k->outcome) {
-            fprintf(stderr, "wxpay-conform: %s: case %zu needs \"name\" and \"expect.outcome\"\n", path, i - 1);
+            fprintf(stderr, "wxpay-conform: %s: case %zu needs \"name\" and \"expect.outcome\"\n",
+                    path, i - 1);
             return -1;
         }
         k->about = str_or(c, "about", "");
         k->prefix = str_or(c, "out_trade_no_prefix", "");
         k->state = str_or(e, "state", NULL);
         k->order = cJSON_IsObject(order) ? cJSON_PrintUnformatted(order) : NULL;
-        k->min_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "min")) ? cJSON_GetObjectItem(req, "min")->valueint : 1;
-        k->max_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "max")) ? cJSON_GetObjectItem(req, "max")->valueint : -1;
+        k->min_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "min"))
+                              ? cJSON_GetObjectItem(req, "min")->valueint
+                              : 1;
+        k->max_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "max"))
+                              ? cJSON_GetObjectItem(req, "max")->valueint
+                              : -1;
         k->refund = cJSON_IsNumber(refund) && refund->valuedouble >= 0 && refund->valuedouble < 1e15
-                        ? (long)refund->valuedouble : -1;
+                        ? (long)refund->valuedouble
+                        : -1;
     }
     return 0;
 }
@@ -164,10 +171,14 @@ static void tail_of(const char *path, char *out, size_t cap)
 
 static int expected_exit(const char *outcome)
 {
-    if (strcmp(outcome, "reversed") == 0) return 0;
-    if (strcmp(outcome, "business_error") == 0) return 3;
-    if (strcmp(outcome, "verification_failed") == 0) return 4;
-    if (strcmp(outcome, "malformed_answer") == 0) return 5;
+    if (strcmp(outcome, "reversed") == 0)
+        return 0;
+    if (strcmp(outcome, "business_error") == 0)
+        return 3;
+    if (strcmp(outcome, "verification_failed") == 0)
+        return 4;
+    if (strcmp(outcome, "malformed_answer") == 0)
+        return 5;
     return 6;
 }
 
@@ -200,15 +211,19 @@ static void judge(const runner *r, const kase *k, verdict *v)
     if (v->exit_status == -1)
         fail_why(v, "the client did not finish within %d s and was stopped", r->case_timeout);
     if (v->requests == 0)
-        fail_why(v, "the client sent no request for %s (exit status %d): it must read WXPAY_BASE_URL "
-                    "and WXPAY_OUT_TRADE_NO", v->out_trade_no, v->exit_status);
+        fail_why(v,
+                 "the client sent no request for %s (exit status %d): it must read WXPAY_BASE_URL "
+                 "and WXPAY_OUT_TRADE_NO",
+                 v->out_trade_no, v->exit_status);
     /* Every request must have passed every check of the mock. */
     int idx = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, entries) {
+    cJSON_ArrayForEach(e, entries)
+    {
         idx++;
         const cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(e, "checks")) {
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(e, "checks"))
+        {
             if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c, "ok"))) {
                 fail_why(v, "request %d was rejected by the mock's %s check (%s): %s", idx,
                          str_or(c, "check", "?"), str_or(c, "code", "?"), str_or(c, "message", ""));
@@ -225,22 +240,27 @@ static void judge(const runner *r, const kase *k, verdict *v)
     bool want_success = strcmp(k->outcome, "reversed") == 0;
     if (v->exit_status >= 0) {
         if (!want_success && v->exit_status == 0 &&
-            (strcmp(k->outcome, "verification_failed") == 0 || strcmp(k->outcome, "malformed_answer") == 0))
-            fail_why(v, "the client reported success (exit 0) on an answer it must not trust: %s", k->about);
+            (strcmp(k->outcome, "verification_failed") == 0 ||
+             strcmp(k->outcome, "malformed_answer") == 0))
+            fail_why(v, "the client reported success (exit 0) on an answer it must not trust: %s",
+                     k->about);
         else if (want_success && v->exit_status != 0)
-            fail_why(v, "the order was to end reversed but the client exited %d: %s", v->exit_status, k->about);
+            fail_why(v, "the order was to end reversed but the client exited %d: %s",
+                     v->exit_status, k->about);
         else if (!want_success && v->exit_status == 0)
-            fail_why(v, "the client exited 0 but the reversal did not succeed (%s): %s", k->outcome, k->about);
+            fail_why(v, "the client exited 0 but the reversal did not succeed (%s): %s", k->outcome,
+                     k->about);
         else if (r->strict_exit && v->exit_status != expected_exit(k->outcome))
-            fail_why(v, "exit status %d, expected %d (%s)", v->exit_status, expected_exit(k->outcome),
-                     k->outcome);
+            fail_why(v, "exit status %d, expected %d (%s)", v->exit_status,
+                     expected_exit(k->outcome), k->outcome);
     }
     if (k->state || k->refund >= 0) {
         snprintf(path, sizeof(path), "/__admin/orders/%s", v->out_trade_no);
         cf_admin(r->base, "GET", path, NULL, &order);
         const char *state = str_or(order, "trade_state", "?");
         const cJSON *refund = cJSON_GetObjectItemCaseSensitive(order, "refund");
-        long amount = cJSON_IsObject(refund) ? (long)cJSON_GetObjectItem(refund, "amount")->valuedouble : 0;
+        long amount =
+            cJSON_IsObject(refund) ? (long)cJSON_GetObjectItem(refund, "amount")->valuedouble : 0;
         if (k->state && strcmp(state, k->state) != 0)
             fail_why(v, "the order ended %s, expected %s", state, k->state);
         if (k->refund >= 0 && amount != k->refund)
@@ -344,18 +364,31 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--list") == 0) { list = 1; continue; }
-        if (strcmp(a, "--strict-exit-codes") == 0) { r.strict_exit = true; continue; }
+        if (strcmp(a, "--list") == 0) {
+            list = 1;
+            continue;
+        }
+        if (strcmp(a, "--strict-exit-codes") == 0) {
+            r.strict_exit = true;
+            continue;
+        }
         if (!v || strcmp(v, "--") == 0)
             return bad("option needs a value: ", a);
         i++;
-        if (strcmp(a, "--case") == 0 && nonly < 64) only[nonly++] = v;
-        else if (strcmp(a, "--junit") == 0) junit = v;
-        else if (strcmp(a, "--json") == 0) json = v;
-        else if (strcmp(a, "--mock-url") == 0) mock_url = v;
-        else if (strcmp(a, "--config") == 0) config = v;
-        else if (strcmp(a, "--catalogue") == 0) catalogue = v;
-        else if (strcmp(a, "--fixtures") == 0) r.fixtures = v;
+        if (strcmp(a, "--case") == 0 && nonly < 64)
+            only[nonly++] = v;
+        else if (strcmp(a, "--junit") == 0)
+            junit = v;
+        else if (strcmp(a, "--json") == 0)
+            json = v;
+        else if (strcmp(a, "--mock-url") == 0)
+            mock_url = v;
+        else if (strcmp(a, "--config") == 0)
+            config = v;
+        else if (strcmp(a, "--catalogue") == 0)
+            catalogue = v;
+        else if (strcmp(a, "--fixtures") == 0)
+            r.fixtures = v;
         else if (strcmp(a, "--client-timeout") == 0 || strcmp(a, "--case-timeout") == 0) {
             char *end;
             long n = strtol(v, &end, 10);
@@ -455,8 +488,8 @@ static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, c
         status = bad("no wxpay-mock answers at ", r.base);
         goto out;
     }
-    printf("wxpay-conform: mock at %s, %zu case%s, client: %s\n", r.base, nsel, nsel == 1 ? "" : "s",
-           r.argv[0]);
+    printf("wxpay-conform: mock at %s, %zu case%s, client: %s\n", r.base, nsel,
+           nsel == 1 ? "" : "s", r.argv[0]);
     fflush(stdout);
 
     vs = calloc(nsel, sizeof(verdict));

@@ -9,12 +9,18 @@ static void xml_escape(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '<') fputs("&lt;", f);
-        else if (c == '>') fputs("&gt;", f);
-        else if (c == '&') fputs("&amp;", f);
-        else if (c == '"') fputs("&quot;", f);
-        else if (c < 0x20 && c != '\n' && c != '\t') fprintf(f, "&#x%X;", c == 0x0d ? 0x0d : 0x3f);
-        else fputc(c, f);
+        if (c == '<')
+            fputs("&lt;", f);
+        else if (c == '>')
+            fputs("&gt;", f);
+        else if (c == '&')
+            fputs("&amp;", f);
+        else if (c == '"')
+            fputs("&quot;", f);
+        else if (c < 0x20 && c != '\n' && c != '\t')
+            fprintf(f, "&#x%X;", c == 0x0d ? 0x0d : 0x3f);
+        else
+            fputc(c, f);
     }
 }
 
@@ -32,7 +38,9 @@ int cf_write_junit(const char *path, const kase *ks, const verdict *vs, const si
         total += vs[i].seconds;
     }
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites><testsuite name=\"wxpay-conform\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n",
+    fprintf(f,
+            "<testsuites><testsuite name=\"wxpay-conform\" tests=\"%zu\" failures=\"%zu\" "
+            "errors=\"0\" time=\"%.3f\">\n",
             n, failures, total);
     for (size_t i = 0; i < n; i++) {
         const kase *k = &ks[sel[i]];

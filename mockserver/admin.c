@@ -119,7 +119,7 @@ static void put_order(const admin_call *c, wxm_answer *a)
 typedef void (*admin_fn)(const admin_call *c, wxm_answer *a);
 
 static const struct route {
-    const char *path; /* a template when it holds {out_trade_no} */
+    const char *path;    /* a template when it holds {out_trade_no} */
     const char *allowed; /* for the 405 */
     admin_fn get, put, post, del;
 } routes[] = {

@@ -166,11 +166,11 @@ static void sign(const wxm_config *cfg, wxm_answer *a, Wxm_step_action fault, in
     }
     free(sig);
     Wxm_answer_header(a, "Wechatpay-Timestamp", ts);
-    Wxm_answer_header(a, "Wechatpay-Serial",
-                      fault == WXM_STEP_UNKNOWN_SERIAL
-                          ? (cfg->mode == WXM_MODE_PUBLIC_KEY ? UNKNOWN_PUBKEY_ID
-                                                              : UNKNOWN_CERT_SERIAL)
-                          : cfg->serial);
+    Wxm_answer_header(
+        a, "Wechatpay-Serial",
+        fault == WXM_STEP_UNKNOWN_SERIAL
+            ? (cfg->mode == WXM_MODE_PUBLIC_KEY ? UNKNOWN_PUBKEY_ID : UNKNOWN_CERT_SERIAL)
+            : cfg->serial);
     Wxm_answer_header(a, "Wechatpay-Signature-Type", WXP_AUTH_SCHEME);
 }
 

@@ -23,11 +23,11 @@ static void passed(Wxm_ctx *c, const char *check)
 }
 
 /* Fills ctx->fail; `detail` gains "check" (and is owned by ctx). */
-static bool fail(Wxm_ctx *c, const char *check, int status, const char *code,
-                 cJSON *detail, const char *fmt, ...) WXM_PRINTF(6, 7);
+static bool fail(Wxm_ctx *c, const char *check, int status, const char *code, cJSON *detail,
+                 const char *fmt, ...) WXM_PRINTF(6, 7);
 
-static bool fail(Wxm_ctx *c, const char *check, int status, const char *code,
-                 cJSON *detail, const char *fmt, ...)
+static bool fail(Wxm_ctx *c, const char *check, int status, const char *code, cJSON *detail,
+                 const char *fmt, ...)
 {
     va_list ap;
     c->fail.check = check;
@@ -198,9 +198,10 @@ static bool check_headers(Wxm_ctx *c)
             cJSON *d = detail3("header", "Content-Type", "application/json");
             if (h)
                 Wxm_add_quoted(d, "received", h->value);
-            return fail(c, "headers", 400, "INVALID_REQUEST", d,
-                        h ? "Content-Type must be application/json for a JSON body"
-                          : "the Content-Type header is missing; send Content-Type: application/json");
+            return fail(
+                c, "headers", 400, "INVALID_REQUEST", d,
+                h ? "Content-Type must be application/json for a JSON body"
+                  : "the Content-Type header is missing; send Content-Type: application/json");
         }
     }
     h = Wxm_find_header(c->req, "User-Agent", NULL);
@@ -224,7 +225,6 @@ static bool check_body_size(Wxm_ctx *c)
     return true;
 }
 
-
 static bool check_body(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
@@ -243,8 +243,7 @@ static bool check_body(Wxm_ctx *c)
     wxp_err e = wxp_reverse_request_parse(c->req->body, &body, &d);
     if (e == WXP_ERR_NOMEM)
         return fail(c, "body", 500, "SYSTEM_ERROR", NULL, "out of memory while parsing the body");
-    if (e != WXP_OK ||
-        wxp_check_appid(wxp_span_of(body.appid), &d) != WXP_OK ||
+    if (e != WXP_OK || wxp_check_appid(wxp_span_of(body.appid), &d) != WXP_OK ||
         wxp_check_mchid(wxp_span_of(body.mchid), &d) != WXP_OK) {
         cJSON *det = detail3("body", d.field, "{\"appid\":\"<appid>\",\"mchid\":\"<mchid>\"}");
         return fail(c, "body", 400, "PARAM_ERROR", det, "%s", d.text);
@@ -286,9 +285,10 @@ static bool check_merchant(Wxm_ctx *c)
     if (!c->merchant) {
         cJSON *d = detail3("authorization", "mchid", cfg->merchants[0].mchid);
         cJSON_AddStringToObject(d, "received", got);
-        return fail(c, "merchant", 401, "SIGN_ERROR", d,
-                    "mchid \"%s\" in Authorization is not a merchant this mock knows (it knows %s%s)",
-                    got, cfg->merchants[0].mchid, cfg->nmerchants > 1 ? " and others" : "");
+        return fail(
+            c, "merchant", 401, "SIGN_ERROR", d,
+            "mchid \"%s\" in Authorization is not a merchant this mock knows (it knows %s%s)", got,
+            cfg->merchants[0].mchid, cfg->nmerchants > 1 ? " and others" : "");
     }
     const char *want = wxp_key_serial(c->merchant->cert);
     if (!wxp_span_eq(c->auth.serial_no, want)) {
@@ -323,7 +323,8 @@ static bool check_timestamp(Wxm_ctx *c)
     int64_t diff = ts > now ? ts - now : now - ts;
     if (diff > c->m->cfg->skew_seconds) {
         char want[64], got[32];
-        snprintf(want, sizeof(want), "%lld +/- %lld", (long long)now, (long long)c->m->cfg->skew_seconds);
+        snprintf(want, sizeof(want), "%lld +/- %lld", (long long)now,
+                 (long long)c->m->cfg->skew_seconds);
         snprintf(got, sizeof(got), "%lld", (long long)ts);
         cJSON *d = detail3("authorization", "timestamp", want);
         cJSON_AddStringToObject(d, "received", got);
@@ -374,11 +375,12 @@ static bool check_signature(Wxm_ctx *c)
     cJSON_AddStringToObject(det, "reason", d.text);
     const char *mistake = Wxm_signature_diagnosis(c, e, msg, len, det);
     free(msg);
-    return fail(c, "signature", 401, "SIGN_ERROR", det, "signature does not verify: %s",
-                mistake ? mistake
-                        : (e == WXP_ERR_SIGNATURE_MISMATCH
-                               ? "compare your message with detail.sign_information.expected_sign_message"
-                               : d.text));
+    return fail(
+        c, "signature", 401, "SIGN_ERROR", det, "signature does not verify: %s",
+        mistake ? mistake
+                : (e == WXP_ERR_SIGNATURE_MISMATCH
+                       ? "compare your message with detail.sign_information.expected_sign_message"
+                       : d.text));
 }
 
 static bool check_mchid_match(Wxm_ctx *c)
@@ -405,14 +407,14 @@ static bool check_appid(Wxm_ctx *c)
         }
     cJSON *d = detail3("body", "appid", c->merchant->appids[0]);
     cJSON_AddStringToObject(d, "received", c->appid);
-    return fail(c, "appid", 403, "NO_AUTH", d, "appid \"%s\" is not bound to merchant %s",
-                c->appid, c->merchant->mchid);
+    return fail(c, "appid", 403, "NO_AUTH", d, "appid \"%s\" is not bound to merchant %s", c->appid,
+                c->merchant->mchid);
 }
 
 bool Wxm_check_request(Wxm_ctx *c)
 {
     return check_method(c) && check_path(c) && check_out_trade_no(c) && check_headers(c) &&
-           check_body_size(c) && check_body(c) && check_authorization(c) &&
-           check_merchant(c) && check_timestamp(c) && check_nonce(c) && check_signature(c) &&
-           check_mchid_match(c) && check_appid(c);
+           check_body_size(c) && check_body(c) && check_authorization(c) && check_merchant(c) &&
+           check_timestamp(c) && check_nonce(c) && check_signature(c) && check_mchid_match(c) &&
+           check_appid(c);
 }

@@ -59,8 +59,8 @@ static wxp_err bad(ctx *x, const char *field, const char *fmt, ...)
     return WXP_ERR_ARG;
 }
 
-static wxp_err get_str(ctx *x, const cJSON *obj, const char *name, const char *path,
-                       bool required, const char **out)
+static wxp_err get_str(ctx *x, const cJSON *obj, const char *name, const char *path, bool required,
+                       const char **out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     *out = NULL;
@@ -75,8 +75,8 @@ static wxp_err get_str(ctx *x, const cJSON *obj, const char *name, const char *p
     return WXP_OK;
 }
 
-static wxp_err get_int(ctx *x, const cJSON *obj, const char *name, const char *path,
-                       int64_t min, int64_t max, int64_t *out)
+static wxp_err get_int(ctx *x, const cJSON *obj, const char *name, const char *path, int64_t min,
+                       int64_t max, int64_t *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     char range[80];
@@ -149,7 +149,8 @@ static wxp_err load_merchant(ctx *x, const cJSON *m, size_t i, Wxm_merchant *out
     if (!out->appids)
         return WXP_ERR_NOMEM;
     const cJSON *a;
-    cJSON_ArrayForEach(a, appids) {
+    cJSON_ArrayForEach(a, appids)
+    {
         snprintf(path, sizeof(path), "merchants[%zu].appids[%zu]", i, out->nappids);
         if (!cJSON_IsString(a) || wxp_check_appid(wxp_span_of(a->valuestring), NULL))
             return bad(x, path, "must be an appid: 1 to 32 of [0-9A-Za-z_-]");
@@ -168,8 +169,9 @@ static wxp_err load_wechatpay(ctx *x, const cJSON *w, wxm_config *c)
     wxp_err err;
 
     if (!cJSON_IsObject(w))
-        return bad(x, "wechatpay", "must be an object with private_key, mode and "
-                                   "public_key_id or certificate");
+        return bad(x, "wechatpay",
+                   "must be an object with private_key, mode and "
+                   "public_key_id or certificate");
     if ((err = get_str(x, w, "private_key", "wechatpay.private_key", true, &priv)) ||
         (err = load_key(x, wxp_key_private_file, priv, "wechatpay.private_key", &c->wechatpay_key)))
         return err;
@@ -197,8 +199,9 @@ static wxp_err load_wechatpay(ctx *x, const cJSON *w, wxm_config *c)
             return err;
         if (wxp_key_same(cert, c->wechatpay_key) != WXP_OK) {
             wxp_key_free(cert);
-            return bad(x, "wechatpay.certificate", "does not hold the public half of "
-                                                   "wechatpay.private_key");
+            return bad(x, "wechatpay.certificate",
+                       "does not hold the public half of "
+                       "wechatpay.private_key");
         }
         snprintf(c->platform_serial, sizeof(c->platform_serial), "%s", wxp_key_serial(cert));
         if (c->mode == WXM_MODE_CERTIFICATE)
@@ -244,15 +247,18 @@ static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_con
     c->hang_ms = 30000;
     c->reverse_window_seconds = 7 * 24 * 3600;
 
-    static const char *known[] = {"merchants", "wechatpay", "skew_seconds", "zero_config", "limits"};
+    static const char *known[] = {"merchants", "wechatpay", "skew_seconds", "zero_config",
+                                  "limits"};
     const cJSON *item;
-    cJSON_ArrayForEach(item, root) {
+    cJSON_ArrayForEach(item, root)
+    {
         bool ok = false;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             ok |= item->string && strcmp(item->string, known[i]) == 0;
         if (!ok) {
-            err = bad(&x, item->string ? item->string : "?",
-                      "unknown field (known: merchants, wechatpay, skew_seconds, zero_config, limits)");
+            err = bad(
+                &x, item->string ? item->string : "?",
+                "unknown field (known: merchants, wechatpay, skew_seconds, zero_config, limits)");
             goto done;
         }
     }
@@ -267,7 +273,8 @@ static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_con
         goto done;
     }
     const cJSON *m;
-    cJSON_ArrayForEach(m, ms) {
+    cJSON_ArrayForEach(m, ms)
+    {
         err = load_merchant(&x, m, c->nmerchants, &c->merchants[c->nmerchants]);
         c->nmerchants++;
         if (err)
@@ -275,7 +282,8 @@ static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_con
         if (c->nmerchants > 1 &&
             Wxm_config_merchant(c, wxp_span_of(c->merchants[c->nmerchants - 1].mchid)) !=
                 &c->merchants[c->nmerchants - 1]) {
-            err = bad(&x, "merchants", "mchid \"%s\" appears twice", c->merchants[c->nmerchants - 1].mchid);
+            err = bad(&x, "merchants", "mchid \"%s\" appears twice",
+                      c->merchants[c->nmerchants - 1].mchid);
             goto done;
         }
     }
@@ -291,11 +299,13 @@ static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_con
             goto done;
         }
         v = (int64_t)c->max_body_bytes;
-        if ((err = get_int(&x, limits, "max_body_bytes", "limits.max_body_bytes", 64, 16 << 20, &v)))
+        if ((err =
+                 get_int(&x, limits, "max_body_bytes", "limits.max_body_bytes", 64, 16 << 20, &v)))
             goto done;
         c->max_body_bytes = (size_t)v;
         v = (int64_t)c->journal_entries;
-        if ((err = get_int(&x, limits, "journal_entries", "limits.journal_entries", 1, 10000000, &v)))
+        if ((err =
+                 get_int(&x, limits, "journal_entries", "limits.journal_entries", 1, 10000000, &v)))
             goto done;
         c->journal_entries = (size_t)v;
         if ((err = get_int(&x, limits, "hang_ms", "limits.hang_ms", 1, 3600000, &c->hang_ms)))
@@ -315,8 +325,8 @@ done:
     return WXP_OK;
 }
 
-wxm_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
-                         wxm_config **out, wxp_diag *diag)
+wxm_err wxm_config_parse(const char *json, size_t len, const char *base_dir, wxm_config **out,
+                         wxp_diag *diag)
 {
     if (!json || !out)
         return WXM_E_ARG;

@@ -157,10 +157,10 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
         Wxm_answer_code(a, entry, c.fail.code);
         if (c.fail.status == 405)
             Wxm_answer_header(a, "Allow",
-                       c.route == WXM_ROUTE_QUERY && c.fail.check[0] == 'm' &&
-                               wxp_span_eq(r->method, "POST")
-                           ? "GET"
-                           : "GET, POST");
+                              c.route == WXM_ROUTE_QUERY && c.fail.check[0] == 'm' &&
+                                      wxp_span_eq(r->method, "POST")
+                                  ? "GET"
+                                  : "GET, POST");
     } else {
         Wxm_json_cstring(entry, "endpoint", c.route == WXM_ROUTE_REVERSE ? "reverse" : "query");
         if (c.route == WXM_ROUTE_REVERSE)

@@ -124,9 +124,7 @@ static void put_string(Wxm_json *j, const char *s, size_t n)
         case '\n': put(j, "\\n", 2); break;
         case '\r': put(j, "\\r", 2); break;
         case '\t': put(j, "\\t", 2); break;
-        default:
-            snprintf(esc, sizeof(esc), "\\u%04x", c);
-            put(j, esc, 6);
+        default: snprintf(esc, sizeof(esc), "\\u%04x", c); put(j, esc, 6);
         }
         run = i + 1;
     }
@@ -196,7 +194,8 @@ void Wxm_journal_add(Wxm_journal *j, Wxm_json *text, const char *otn)
         return;
     }
     pthread_mutex_lock(&j->lock);
-    int k = snprintf(n.json, 32, "{\"seq\":%llu%s", (unsigned long long)++j->seq, blen > 2 ? "," : "");
+    int k =
+        snprintf(n.json, 32, "{\"seq\":%llu%s", (unsigned long long)++j->seq, blen > 2 ? "," : "");
     memcpy(n.json + k, text->p + 1, blen); /* without its '{', with its NUL */
     if (j->file) {
         fputs(n.json, j->file);

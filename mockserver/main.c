@@ -45,7 +45,8 @@ static void usage(FILE *to)
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
-static int bad_usage(const char *fmt, ...);
+static int
+bad_usage(const char *fmt, ...);
 static int bad_usage(const char *fmt, ...)
 {
     va_list ap;
@@ -154,19 +155,21 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    wxm_server_options so = {host, (uint16_t)port, !quiet, log_json, tls_cert, tls_key, (int)threads};
+    wxm_server_options so = {host,     (uint16_t)port, !quiet,      log_json,
+                             tls_cert, tls_key,        (int)threads};
     wxm_server *srv = NULL;
     if ((e = wxm_server_start(m, &so, &srv, &d)) != WXM_OK) {
         /* The library names the part; the flags that set it are ours. */
-        const char *flags = e == WXM_E_ARG ? "--host: " : e == WXM_E_TLS ? "--tls-cert/--tls-key: " : "";
+        const char *flags = e == WXM_E_ARG   ? "--host: "
+                            : e == WXM_E_TLS ? "--tls-cert/--tls-key: "
+                                             : "";
         fprintf(stderr, "wxpay-mock: %s%s\n", flags, e == WXM_E_NOMEM ? "out of memory" : d.text);
         wxm_mock_free(m);
         return e == WXM_E_ARG || e == WXM_E_TLS ? EXIT_USAGE : EXIT_LISTEN;
     }
     printf("wxpay-mock listening on %s://%s%s%s:%u\n", wxm_server_is_tls(srv) ? "https" : "http",
-           strchr(host, ':') ? "[" : "",
-           strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, strchr(host, ':') ? "]" : "",
-           wxm_server_port(srv));
+           strchr(host, ':') ? "[" : "", strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+           strchr(host, ':') ? "]" : "", wxm_server_port(srv));
     fflush(stdout);
 
     int sig = 0;

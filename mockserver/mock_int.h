@@ -50,16 +50,16 @@ struct wxm_config {
     size_t nmerchants;
     wxp_key *wechatpay_key; /* signs answers */
     int mode;
-    char serial[80];        /* Wechatpay-Serial of answers */
+    char serial[80];          /* Wechatpay-Serial of answers */
     char platform_serial[80]; /* the platform certificate's, when configured */
-    int64_t skew_seconds;   /* request Authorization timestamp window */
-    int zero_config;        /* unknown orders are created (prefix catalogue) */
+    int64_t skew_seconds;     /* request Authorization timestamp window */
+    int zero_config;          /* unknown orders are created (prefix catalogue) */
     size_t max_body_bytes;
-    size_t journal_entries; /* in-memory cap */
-    size_t nonce_entries;   /* replay-protection capacity */
-    int64_t hang_ms;        /* how long a hang lasts before the close */
+    size_t journal_entries;         /* in-memory cap */
+    size_t nonce_entries;           /* replay-protection capacity */
+    int64_t hang_ms;                /* how long a hang lasts before the close */
     int64_t reverse_window_seconds; /* 7 days */
-    int no_sign;            /* benchmarks only: answers are not signed */
+    int no_sign;                    /* benchmarks only: answers are not signed */
 };
 
 const Wxm_merchant *Wxm_config_merchant(const wxm_config *c, wxp_span mchid);
@@ -67,18 +67,32 @@ const Wxm_merchant *Wxm_config_merchant(const wxm_config *c, wxp_span mchid);
 /* ---------------------------------------- store.c and script.c */
 
 typedef enum Wxm_state {
-    WXM_SUCCESS, WXM_REFUND, WXM_NOTPAY, WXM_CLOSED, WXM_REVOKED,
-    WXM_USERPAYING, WXM_PAYERROR
+    WXM_SUCCESS,
+    WXM_REFUND,
+    WXM_NOTPAY,
+    WXM_CLOSED,
+    WXM_REVOKED,
+    WXM_USERPAYING,
+    WXM_PAYERROR
 } Wxm_state;
 
 const char *Wxm_state_name(Wxm_state s);
 bool Wxm_state_parse(const char *name, Wxm_state *out);
 
 typedef enum Wxm_step_action {
-    WXM_STEP_OK, WXM_STEP_SYSTEM_ERROR, WXM_STEP_FREQUENCY_LIMITED,
-    WXM_STEP_DELAY, WXM_STEP_HANG, WXM_STEP_DROP, WXM_STEP_BAD_SIGNATURE,
-    WXM_STEP_SIGNTEST, WXM_STEP_UNSIGNED, WXM_STEP_SKEWED_TIMESTAMP,
-    WXM_STEP_UNKNOWN_SERIAL, WXM_STEP_MALFORMED_BODY, WXM_STEP_GATEWAY_HTML,
+    WXM_STEP_OK,
+    WXM_STEP_SYSTEM_ERROR,
+    WXM_STEP_FREQUENCY_LIMITED,
+    WXM_STEP_DELAY,
+    WXM_STEP_HANG,
+    WXM_STEP_DROP,
+    WXM_STEP_BAD_SIGNATURE,
+    WXM_STEP_SIGNTEST,
+    WXM_STEP_UNSIGNED,
+    WXM_STEP_SKEWED_TIMESTAMP,
+    WXM_STEP_UNKNOWN_SERIAL,
+    WXM_STEP_MALFORMED_BODY,
+    WXM_STEP_GATEWAY_HTML,
     WXM_STEP_PARAM_ERROR
 } Wxm_step_action;
 
@@ -95,8 +109,7 @@ typedef struct Wxm_step {
 /* The default step of an action: whether and when it changes the state. */
 Wxm_step Wxm_step_default(Wxm_step_action a);
 /* Parses a JSON array of steps ("script"); names the bad step and field. */
-wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n,
-                         wxp_diag *diag);
+wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n, wxp_diag *diag);
 
 /* The steps as the admin API shows them. */
 cJSON *Wxm_script_json(const Wxm_step *steps, size_t n);
@@ -145,7 +158,6 @@ size_t Wxm_store_count(Wxm_store *s);
  * position past its end...). false with `why` filled on the first. */
 bool Wxm_store_check(Wxm_store *s, char *why, size_t cap);
 
-
 /* ---------------------------------------------------------- nonces.c */
 
 typedef struct Wxm_nonces Wxm_nonces;
@@ -158,8 +170,7 @@ void Wxm_nonces_clear(Wxm_nonces *n);
 /* true when (mchid, nonce) was recorded and has not expired by `now`. */
 bool Wxm_nonces_seen(Wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now);
 /* Records it until `expires`; false when it was already there (a race). */
-bool Wxm_nonces_add(Wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now,
-                    int64_t expires);
+bool Wxm_nonces_add(Wxm_nonces *n, wxp_span mchid, wxp_span nonce, int64_t now, int64_t expires);
 
 /* --------------------------------------------------------- journal.c */
 
@@ -174,7 +185,7 @@ typedef struct Wxm_json {
 } Wxm_json;
 
 void Wxm_json_open(Wxm_json *j, const char *key, char bracket); /* '{' or '[' */
-void Wxm_json_close(Wxm_json *j, char bracket);                  /* '}' or ']' */
+void Wxm_json_close(Wxm_json *j, char bracket);                 /* '}' or ']' */
 void Wxm_json_string(Wxm_json *j, const char *key, const char *s, size_t n);
 void Wxm_json_cstring(Wxm_json *j, const char *key, const char *s);
 void Wxm_json_int(Wxm_json *j, const char *key, long long v);
@@ -228,8 +239,8 @@ void Wxm_answer_json(wxm_answer *a, int status, cJSON *j);
 void Wxm_answer_code(wxm_answer *a, Wxm_json *entry, const char *code);
 /* An API answer: the JSON body (taken), Request-ID, and the signature
  * headers, corrupted as `fault` says. */
-void Wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body,
-                    Wxm_step_action fault, int64_t now);
+void Wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, Wxm_step_action fault,
+                    int64_t now);
 /* An object of n string members, given as key, value, ...; NULL when out
  * of memory (never a partial object). */
 cJSON *Wxm_json_object(int n, ...);
@@ -246,8 +257,7 @@ void Wxm_add_quoted(cJSON *obj, const char *name, wxp_span s);
 bool Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap);
 
 /* Case-insensitive header lookup; counts how many there are. */
-const wxm_header *Wxm_find_header(const wxm_request *r, const char *name,
-                                  size_t *count);
+const wxm_header *Wxm_find_header(const wxm_request *r, const char *name, size_t *count);
 
 /* ---------------------------------------------------------- checks.c */
 
@@ -275,13 +285,13 @@ typedef struct Wxm_ctx {
     int route;
     wxp_match match;
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
-    size_t out_trade_no_len; /* decoded bytes: a %00 is a byte, not the end */
+    size_t out_trade_no_len;    /* decoded bytes: a %00 is a byte, not the end */
     char mchid[WXP_ID_MAX + 1]; /* from the body (POST) or the query (GET) */
     char appid[WXP_ID_MAX + 1]; /* POST only */
     wxp_auth auth;
     const Wxm_merchant *merchant;
     Wxm_json *journal; /* the entry's open "checks" array */
-    Wxm_verdict fail; /* filled by the first failing check */
+    Wxm_verdict fail;  /* filled by the first failing check */
 } Wxm_ctx;
 
 /* Runs every check of README "Checks" in order; false at the first that

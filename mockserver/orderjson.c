@@ -50,22 +50,24 @@ static wxp_err id_field(const cJSON *obj, const char *name, char *out, size_t ca
 
 wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
 {
-    static const char *known[] = {"trade_state", "amount", "created_at", "age_seconds",
-                                  "mchid", "appid", "transaction_id", "script", "out_trade_no",
-                                  "refund", "reverse_calls", "reversed_at"};
+    static const char *known[] = {"trade_state",  "amount", "created_at",     "age_seconds",
+                                  "mchid",        "appid",  "transaction_id", "script",
+                                  "out_trade_no", "refund", "reverse_calls",  "reversed_at"};
     const cJSON *it, *v;
     wxp_err err;
 
     if (!cJSON_IsObject(obj))
         return wxp_fail(diag, WXP_ERR_ARG, "body", "order must be a JSON object");
-    cJSON_ArrayForEach(it, obj) {
+    cJSON_ArrayForEach(it, obj)
+    {
         bool ok = false;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             ok |= strcmp(it->string, known[i]) == 0;
         if (!ok)
             return wxp_fail(diag, WXP_ERR_ARG, "body",
                             "unknown field \"%s\" (known: trade_state, amount, created_at, "
-                            "age_seconds, mchid, appid, transaction_id, script)", it->string);
+                            "age_seconds, mchid, appid, transaction_id, script)",
+                            it->string);
     }
     v = cJSON_GetObjectItemCaseSensitive(obj, "trade_state");
     if (!v)
@@ -80,7 +82,8 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
     if (v) {
         if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e12 ||
             v->valuedouble != (double)(int64_t)v->valuedouble)
-            return wxp_fail(diag, WXP_ERR_ARG, "amount", "amount must be a whole number of fen >= 1");
+            return wxp_fail(diag, WXP_ERR_ARG, "amount",
+                            "amount must be a whole number of fen >= 1");
         o->amount = (int64_t)v->valuedouble;
     }
     v = cJSON_GetObjectItemCaseSensitive(obj, "created_at");

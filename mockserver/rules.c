@@ -51,7 +51,7 @@ typedef struct decision {
     const char *code;
     char message[200];
     Wxm_step step;
-    bool later; /* the state changes after the wait */
+    bool later;      /* the state changes after the wait */
     Wxm_order after; /* the order as it is after the call */
 } decision;
 
@@ -102,7 +102,8 @@ static void decide_reverse(Wxm_order *o, void *arg)
     case WXM_STEP_PARAM_ERROR:
         d->status = 400;
         d->code = "PARAM_ERROR";
-        snprintf(d->message, sizeof(d->message), "参数错误 (scripted PARAM_ERROR; fix the request, do not retry)");
+        snprintf(d->message, sizeof(d->message),
+                 "参数错误 (scripted PARAM_ERROR; fix the request, do not retry)");
         break;
     case WXM_STEP_FREQUENCY_LIMITED:
         d->status = 429;
@@ -232,10 +233,10 @@ void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
         not_found(c, a, entry, false);
         return;
     }
-    cJSON *b = Wxm_json_object(
-        7, "appid", o.appid[0] ? o.appid : m->cfg->merchants[0].appids[0], "mchid", c->mchid,
-        "out_trade_no", o.out_trade_no, "transaction_id", o.transaction_id, "trade_type",
-        "MICROPAY", "trade_state", Wxm_state_name(o.state), "trade_state_desc", state_desc(o.state));
+    cJSON *b = Wxm_json_object(7, "appid", o.appid[0] ? o.appid : m->cfg->merchants[0].appids[0],
+                               "mchid", c->mchid, "out_trade_no", o.out_trade_no, "transaction_id",
+                               o.transaction_id, "trade_type", "MICROPAY", "trade_state",
+                               Wxm_state_name(o.state), "trade_state_desc", state_desc(o.state));
     cJSON *amount = Wxm_json_object(1, "currency", "CNY");
     if (!o.transaction_id[0])
         cJSON_DeleteItemFromObjectCaseSensitive(b, "transaction_id");
@@ -248,4 +249,3 @@ void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     Wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
     Wxm_json_cstring(entry, "state_after", Wxm_state_name(o.state));
 }
-

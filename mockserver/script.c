@@ -7,13 +7,20 @@
 #include <string.h>
 
 static const char *const step_names[] = {
-    [WXM_STEP_OK] = "ok", [WXM_STEP_SYSTEM_ERROR] = "system_error",
-    [WXM_STEP_FREQUENCY_LIMITED] = "frequency_limited", [WXM_STEP_DELAY] = "delay",
-    [WXM_STEP_HANG] = "hang", [WXM_STEP_DROP] = "drop",
-    [WXM_STEP_BAD_SIGNATURE] = "bad_signature", [WXM_STEP_SIGNTEST] = "signtest",
-    [WXM_STEP_UNSIGNED] = "unsigned", [WXM_STEP_SKEWED_TIMESTAMP] = "skewed_timestamp",
-    [WXM_STEP_UNKNOWN_SERIAL] = "unknown_serial", [WXM_STEP_MALFORMED_BODY] = "malformed_body",
-    [WXM_STEP_GATEWAY_HTML] = "gateway_html", [WXM_STEP_PARAM_ERROR] = "param_error",
+    [WXM_STEP_OK] = "ok",
+    [WXM_STEP_SYSTEM_ERROR] = "system_error",
+    [WXM_STEP_FREQUENCY_LIMITED] = "frequency_limited",
+    [WXM_STEP_DELAY] = "delay",
+    [WXM_STEP_HANG] = "hang",
+    [WXM_STEP_DROP] = "drop",
+    [WXM_STEP_BAD_SIGNATURE] = "bad_signature",
+    [WXM_STEP_SIGNTEST] = "signtest",
+    [WXM_STEP_UNSIGNED] = "unsigned",
+    [WXM_STEP_SKEWED_TIMESTAMP] = "skewed_timestamp",
+    [WXM_STEP_UNKNOWN_SERIAL] = "unknown_serial",
+    [WXM_STEP_MALFORMED_BODY] = "malformed_body",
+    [WXM_STEP_GATEWAY_HTML] = "gateway_html",
+    [WXM_STEP_PARAM_ERROR] = "param_error",
 };
 
 const char *Wxm_step_name(Wxm_step_action a)
@@ -58,11 +65,13 @@ wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n, wxp_diag *
     if (!cJSON_IsArray(arr))
         return wxp_fail(diag, WXP_ERR_ARG, "script", "script must be an array of steps");
     if (cJSON_GetArraySize(arr) > WXM_MAX_SCRIPT)
-        return wxp_fail(diag, WXP_ERR_ARG, "script", "script has more than %d steps", WXM_MAX_SCRIPT);
+        return wxp_fail(diag, WXP_ERR_ARG, "script", "script has more than %d steps",
+                        WXM_MAX_SCRIPT);
     buf = calloc(WXM_MAX_SCRIPT, sizeof(*buf));
     if (!buf)
         return WXP_ERR_NOMEM;
-    cJSON_ArrayForEach(s, arr) {
+    cJSON_ArrayForEach(s, arr)
+    {
         const cJSON *action = cJSON_GetObjectItemCaseSensitive(s, "action");
         const cJSON *ms = cJSON_GetObjectItemCaseSensitive(s, "ms");
         const cJSON *apply = cJSON_GetObjectItemCaseSensitive(s, "apply");
@@ -117,7 +126,6 @@ wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n, wxp_diag *
     return WXP_OK;
 }
 
-
 cJSON *Wxm_script_json(const Wxm_step *steps, size_t n)
 {
     cJSON *script = cJSON_CreateArray();
@@ -126,8 +134,10 @@ cJSON *Wxm_script_json(const Wxm_step *steps, size_t n)
         cJSON_AddStringToObject(s, "action", Wxm_step_name((Wxm_step_action)steps[i].action));
         if (steps[i].ms)
             cJSON_AddNumberToObject(s, "ms", (double)steps[i].ms);
-        cJSON_AddStringToObject(s, "apply", !steps[i].apply ? "never"
-                                            : steps[i].apply_first ? "before" : "after");
+        cJSON_AddStringToObject(s, "apply",
+                                !steps[i].apply        ? "never"
+                                : steps[i].apply_first ? "before"
+                                                       : "after");
         cJSON_AddItemToArray(script, s);
     }
     return script;

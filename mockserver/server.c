@@ -159,9 +159,11 @@ static wxm_err read_pem(const char *path, char **out, wxp_diag *diag)
 static void trim_now_and_then(wxm_server *s)
 {
 #if defined(__GLIBC__)
-    uint64_t n = Wxm_journal_total(s->mock->journal), last = __atomic_load_n(&s->trimmed_at, __ATOMIC_RELAXED);
+    uint64_t n = Wxm_journal_total(s->mock->journal),
+             last = __atomic_load_n(&s->trimmed_at, __ATOMIC_RELAXED);
     if (n % 20000 == 0 && n != last &&
-        __atomic_compare_exchange_n(&s->trimmed_at, &last, n, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        __atomic_compare_exchange_n(&s->trimmed_at, &last, n, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
         malloc_trim(0);
 #else
     (void)s;
@@ -176,7 +178,7 @@ typedef struct conn {
     size_t len, cap;
     bool too_large;
     bool started;
-    bool waiting;      /* suspended with `answer` until its time */
+    bool waiting; /* suspended with `answer` until its time */
     wxm_answer answer;
     int64_t t0_us; /* when the request was whole */
     char peer[64];
@@ -264,11 +266,12 @@ static void log_line(wxm_server *s, const wxm_request *r, const wxm_answer *a, d
     }
 }
 
-static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx, const char *method);
+static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx,
+                              const char *method);
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
     wxm_server *s = cls;
     conn *cx = *con_cls;
@@ -309,7 +312,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     header_list hl;
     hl.n = 0;
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hl);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
         char ip[INET6_ADDRSTRLEN] = "";
         const struct sockaddr *sa = ci->client_addr;
@@ -347,7 +351,8 @@ static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx,
     wxm_answer *a = &cx->answer;
     wxm_answer_commit(s->mock, a);
     if (s->opts.log_requests) {
-        wxm_request r = {.method = wxp_span_of(method), .target = {cx->target, cx->target_len},
+        wxm_request r = {.method = wxp_span_of(method),
+                         .target = {cx->target, cx->target_len},
                          .peer = cx->peer[0] ? cx->peer : NULL};
         log_line(s, &r, a, (double)(Wxp_mono_us() - cx->t0_us) / 1e3);
     }
@@ -395,7 +400,8 @@ static void *acceptor_main(void *arg)
         for (;;) {
             struct sockaddr_storage peer;
             socklen_t len = sizeof(peer);
-            int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            int fd =
+                accept4(s->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) {
                 if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                     poll(NULL, 0, 100); /* out of descriptors: let some close first */
@@ -517,16 +523,12 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         atomic_init(&w->open, 0);
         /* The TLS options must come only when TLS is on. */
         w->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-            MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-            MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)(CONNECTION_LIMIT / want),
-            tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-            MHD_OPTION_HTTPS_MEM_KEY, key,
-            MHD_OPTION_END);
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+            MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)(CONNECTION_LIMIT / want), tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+            cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
         if (!w->daemon)
             break;
         s->nworkers++;
@@ -564,9 +566,9 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     struct sockaddr_storage bound;
     socklen_t blen = sizeof(bound);
     if (getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen) == 0)
-        s->port = ntohs(bound.ss_family == AF_INET6
-                            ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
-                            : ((struct sockaddr_in *)(void *)&bound)->sin_port);
+        s->port =
+            ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
+                                              : ((struct sockaddr_in *)(void *)&bound)->sin_port);
     *out = s;
     return WXM_OK;
 }

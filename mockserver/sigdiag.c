@@ -21,8 +21,8 @@ static char *build(const candidate *k, size_t *len)
 {
     const char *nl = k->crlf ? "\r\n" : "\n";
     wxp_span n = wxp_span_of(nl);
-    wxp_span parts[] = {k->method, n, k->target, n, k->timestamp, n, k->nonce, n, k->body,
-                        wxp_span_of(k->tail)};
+    wxp_span parts[] = {k->method, n,        k->target, n,       k->timestamp,
+                        n,         k->nonce, n,         k->body, wxp_span_of(k->tail)};
     size_t total = 0;
     for (size_t i = 0; i < 10; i++)
         total += parts[i].len;
@@ -69,25 +69,28 @@ static const candidate *diagnose_signature(const Wxm_ctx *c, const candidate *ri
     char ms_ts[32], lower[16];
     const wxm_header *host = Wxm_find_header(r, "Host", NULL);
 
-#define TRY(NAME, EXPL, ...)                                                                     \
-    do {                                                                                         \
-        *k = *right;                                                                             \
-        k->name = NAME;                                                                          \
-        k->explanation = EXPL;                                                                   \
-        __VA_ARGS__;                                                                             \
-        if (try_candidate(key, k, sig))                                                          \
-            return k;                                                                            \
+#define TRY(NAME, EXPL, ...)                                                                       \
+    do {                                                                                           \
+        *k = *right;                                                                               \
+        k->name = NAME;                                                                            \
+        k->explanation = EXPL;                                                                     \
+        __VA_ARGS__;                                                                               \
+        if (try_candidate(key, k, sig))                                                            \
+            return k;                                                                              \
     } while (0)
 
     TRY("final_newline_missing", "the signed message lacks the final \\n after the body",
         k->tail = "");
     TRY("crlf_line_endings", "the signed message uses \\r\\n; every line ends with \\n alone",
-        k->crlf = true; k->tail = "\r\n");
+        k->crlf = true;
+        k->tail = "\r\n");
     if (c->match.query.ptr)
-        TRY("query_left_out", "the query string was left out of the signed URL; sign path?query "
-                              "exactly as sent",
+        TRY("query_left_out",
+            "the query string was left out of the signed URL; sign path?query "
+            "exactly as sent",
             k->target = c->match.path);
-    static const char *hosts[] = {"https://api.mch.weixin.qq.com", "https://api2.mch.weixin.qq.com"};
+    static const char *hosts[] = {"https://api.mch.weixin.qq.com",
+                                  "https://api2.mch.weixin.qq.com"};
     for (size_t i = 0; i < 2 + (host ? 2 : 0) && si + 1 < nscratch; i++) {
         char *full = NULL;
         if (i < 2) {
@@ -105,54 +108,64 @@ static const candidate *diagnose_signature(const Wxm_ctx *c, const candidate *ri
         if (!full)
             break;
         scratch[si++] = full;
-        TRY("host_in_url", "the scheme and host were included in the signed URL; sign only "
-                           "the path and query",
+        TRY("host_in_url",
+            "the scheme and host were included in the signed URL; sign only "
+            "the path and query",
             k->target = wxp_span_of(full));
     }
     if (memchr(r->target.ptr, '%', r->target.len) && si < nscratch) {
         char *dec = decoded(r->target);
         if (dec) {
             scratch[si++] = dec;
-            TRY("decoded_url_signed", "the percent-decoded URL was signed but the encoded one was "
-                                      "sent; sign exactly the bytes of the request target",
+            TRY("decoded_url_signed",
+                "the percent-decoded URL was signed but the encoded one was "
+                "sent; sign exactly the bytes of the request target",
                 k->target = wxp_span_of(dec));
         }
     }
-    snprintf(lower, sizeof(lower), "%.*s", (int)(r->method.len < 15 ? r->method.len : 15), r->method.ptr);
+    snprintf(lower, sizeof(lower), "%.*s", (int)(r->method.len < 15 ? r->method.len : 15),
+             r->method.ptr);
     for (char *p = lower; *p; p++)
         if (*p >= 'A' && *p <= 'Z')
             *p = (char)(*p - 'A' + 'a');
     TRY("method_lower_case", "the method was signed in lower case; sign it uppercase",
         k->method = wxp_span_of(lower));
     snprintf(ms_ts, sizeof(ms_ts), "%lld000", (long long)c->auth.timestamp_value);
-    TRY("timestamp_in_milliseconds", "the message was signed with the timestamp in "
-                                     "milliseconds; sign the same Unix seconds you send",
+    TRY("timestamp_in_milliseconds",
+        "the message was signed with the timestamp in "
+        "milliseconds; sign the same Unix seconds you send",
         k->timestamp = wxp_span_of(ms_ts));
     if (r->body.len) {
-        TRY("body_left_out", "the body was left out of the signed message", k->body = wxp_span_of(""));
+        TRY("body_left_out", "the body was left out of the signed message",
+            k->body = wxp_span_of(""));
         cJSON *parsed = cJSON_ParseWithLength(r->body.ptr, r->body.len);
         if (parsed && si + 5 <= nscratch) {
             const cJSON *a = cJSON_GetObjectItemCaseSensitive(parsed, "appid");
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(parsed, "mchid");
-            char *forms[5] = {cJSON_PrintUnformatted(parsed), cJSON_Print(parsed), NULL, NULL, NULL};
+            char *forms[5] = {cJSON_PrintUnformatted(parsed), cJSON_Print(parsed), NULL, NULL,
+                              NULL};
             if (cJSON_IsString(a) && cJSON_IsString(m)) {
                 size_t n = strlen(a->valuestring) + strlen(m->valuestring) + 40;
                 for (int f = 2; f < 5; f++)
                     forms[f] = malloc(n);
                 if (forms[2])
-                    snprintf(forms[2], n, "{\"appid\": \"%s\", \"mchid\": \"%s\"}", a->valuestring, m->valuestring);
+                    snprintf(forms[2], n, "{\"appid\": \"%s\", \"mchid\": \"%s\"}", a->valuestring,
+                             m->valuestring);
                 if (forms[3])
-                    snprintf(forms[3], n, "{\"mchid\":\"%s\",\"appid\":\"%s\"}", m->valuestring, a->valuestring);
+                    snprintf(forms[3], n, "{\"mchid\":\"%s\",\"appid\":\"%s\"}", m->valuestring,
+                             a->valuestring);
                 if (forms[4])
-                    snprintf(forms[4], n, "{\"mchid\": \"%s\", \"appid\": \"%s\"}", m->valuestring, a->valuestring);
+                    snprintf(forms[4], n, "{\"mchid\": \"%s\", \"appid\": \"%s\"}", m->valuestring,
+                             a->valuestring);
             }
             for (int f = 0; f < 5; f++)
                 scratch[si++] = forms[f];
             cJSON_Delete(parsed);
             for (int f = 0; f < 5; f++)
                 if (forms[f])
-                    TRY("body_reserialized", "the body was serialised again after signing (other "
-                                             "spacing or key order); sign the exact bytes you send",
+                    TRY("body_reserialized",
+                        "the body was serialised again after signing (other "
+                        "spacing or key order); sign the exact bytes you send",
                         k->body = wxp_span_of(forms[f]));
         } else {
             cJSON_Delete(parsed);
@@ -193,7 +206,7 @@ static const candidate *diagnose_signature(const Wxm_ctx *c, const candidate *ri
 static candidate right_message(const Wxm_ctx *c)
 {
     const wxm_request *r = c->req;
-    candidate right = {"", "", r->method, r->target, c->auth.timestamp, c->auth.nonce_str,
+    candidate right = {"",      "",   r->method, r->target, c->auth.timestamp, c->auth.nonce_str,
                        r->body, "\n", false};
     return right;
 }

@@ -27,8 +27,8 @@ struct Wxm_store {
 };
 
 static const char *const state_names[] = {
-    [WXM_SUCCESS] = "SUCCESS", [WXM_REFUND] = "REFUND", [WXM_NOTPAY] = "NOTPAY",
-    [WXM_CLOSED] = "CLOSED", [WXM_REVOKED] = "REVOKED", [WXM_USERPAYING] = "USERPAYING",
+    [WXM_SUCCESS] = "SUCCESS",   [WXM_REFUND] = "REFUND",   [WXM_NOTPAY] = "NOTPAY",
+    [WXM_CLOSED] = "CLOSED",     [WXM_REVOKED] = "REVOKED", [WXM_USERPAYING] = "USERPAYING",
     [WXM_PAYERROR] = "PAYERROR",
 };
 
@@ -109,8 +109,8 @@ static node **slot(Wxm_store *s, const char *key, shard **sh)
     return p;
 }
 
-Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init,
-                         Wxm_order_fn fn, void *ctx)
+Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init, Wxm_order_fn fn,
+                         void *ctx)
 {
     shard *sh;
     pthread_mutex_t *lock = &s->shards[hash(key) % SHARDS].lock;
@@ -196,4 +196,3 @@ bool Wxm_store_check(Wxm_store *s, char *why, size_t cap)
     }
     return ok;
 }
-

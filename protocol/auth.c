@@ -18,11 +18,9 @@ static const struct {
     const char *name;
     size_t max; /* longest value accepted */
 } fields[F_COUNT] = {
-    [F_MCHID] = {"mchid", 32},
-    [F_NONCE] = {"nonce_str", 64},
+    [F_MCHID] = {"mchid", 32},         [F_NONCE] = {"nonce_str", 64},
     [F_TIMESTAMP] = {"timestamp", 32}, /* digits checked separately */
-    [F_SERIAL] = {"serial_no", 64},
-    [F_SIGNATURE] = {"signature", WXP_AUTH_MAX_VALUE},
+    [F_SERIAL] = {"serial_no", 64},    [F_SIGNATURE] = {"signature", WXP_AUTH_MAX_VALUE},
 };
 
 static wxp_span *slot(wxp_auth *a, int f)
@@ -38,8 +36,7 @@ static wxp_span *slot(wxp_auth *a, int f)
 
 static bool is_alnum(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-           (c >= 'a' && c <= 'z');
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
 wxp_err wxp_auth_build(const wxp_auth *auth, char **out)
@@ -62,11 +59,16 @@ wxp_err wxp_auth_build(const wxp_auth *auth, char **out)
             return WXP_ERR_AUTH_BAD_VALUE;
     }
     const wxp_span parts[] = {
-        wxp_span_of(WXP_AUTH_SCHEME " mchid=\""), a.mchid,
-        wxp_span_of("\",nonce_str=\""), a.nonce_str,
-        wxp_span_of("\",timestamp=\""), a.timestamp,
-        wxp_span_of("\",serial_no=\""), a.serial_no,
-        wxp_span_of("\",signature=\""), a.signature,
+        wxp_span_of(WXP_AUTH_SCHEME " mchid=\""),
+        a.mchid,
+        wxp_span_of("\",nonce_str=\""),
+        a.nonce_str,
+        wxp_span_of("\",timestamp=\""),
+        a.timestamp,
+        wxp_span_of("\",serial_no=\""),
+        a.serial_no,
+        wxp_span_of("\",signature=\""),
+        a.signature,
         wxp_span_of("\""),
     };
     return Wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, NULL);
@@ -95,7 +97,8 @@ static wxp_err check_value(int f, wxp_span v, wxp_auth *out, wxp_diag *diag)
         if (v.len >= 13)
             return wxp_fail(diag, WXP_ERR_AUTH_TIMESTAMP_MS, name,
                             "timestamp \"%s\" has %zu digits: it looks like milliseconds; "
-                            "send Unix seconds (10 digits)", q, v.len);
+                            "send Unix seconds (10 digits)",
+                            q, v.len);
         if (v.len > 10)
             return wxp_fail(diag, WXP_ERR_AUTH_TIMESTAMP, name,
                             "timestamp \"%s\" has %zu digits; Unix seconds have 10", q, v.len);
@@ -104,18 +107,20 @@ static wxp_err check_value(int f, wxp_span v, wxp_auth *out, wxp_diag *diag)
     }
     if (v.len > fields[f].max)
         return wxp_fail(diag, WXP_ERR_AUTH_VALUE_TOO_LONG, name,
-                        "%s is %zu characters; at most %zu are accepted", name,
-                        v.len, fields[f].max);
+                        "%s is %zu characters; at most %zu are accepted", name, v.len,
+                        fields[f].max);
     for (size_t i = 0; i < v.len; i++) {
         char c = v.ptr[i];
-        bool ok = f == F_MCHID  ? (c >= '0' && c <= '9')
-                : f == F_NONCE  ? is_alnum(c)
-                : f == F_SERIAL ? (is_alnum(c) || c == '_')
-                                : true; /* signature: verification judges it */
+        bool ok = f == F_MCHID    ? (c >= '0' && c <= '9')
+                  : f == F_NONCE  ? is_alnum(c)
+                  : f == F_SERIAL ? (is_alnum(c) || c == '_')
+                                  : true; /* signature: verification judges it */
         if (!ok)
             return wxp_fail(diag, WXP_ERR_AUTH_BAD_VALUE, name,
                             "%s \"%s\" holds '%c' at offset %zu; allowed: %s", name, q, c, i,
-                            f == F_MCHID ? "digits" : f == F_NONCE ? "[0-9A-Za-z]" : "[0-9A-Za-z_]");
+                            f == F_MCHID   ? "digits"
+                            : f == F_NONCE ? "[0-9A-Za-z]"
+                                           : "[0-9A-Za-z_]");
     }
     return WXP_OK;
 }
@@ -145,9 +150,9 @@ wxp_err wxp_auth_parse(wxp_span h, wxp_auth *out, wxp_diag *diag)
                             "Authorization starts with a field; put \"" WXP_AUTH_SCHEME
                             " \" before the fields");
         if (w == sl && strncasecmp(h.ptr, WXP_AUTH_SCHEME, sl) == 0)
-            return wxp_fail(diag, WXP_ERR_AUTH_SCHEME, "scheme",
-                            "scheme \"%s\" differs in letter case; it is exactly \"" WXP_AUTH_SCHEME
-                            "\"", q);
+            return wxp_fail(
+                diag, WXP_ERR_AUTH_SCHEME, "scheme",
+                "scheme \"%s\" differs in letter case; it is exactly \"" WXP_AUTH_SCHEME "\"", q);
         return wxp_fail(diag, WXP_ERR_AUTH_SCHEME, "scheme",
                         "scheme \"%s\" is not \"" WXP_AUTH_SCHEME "\"", q);
     }
@@ -172,33 +177,37 @@ wxp_err wxp_auth_parse(wxp_span h, wxp_auth *out, wxp_diag *diag)
                             "space after ',' at offset %zu; fields are joined by ',' alone", ks);
         if (key.len == 0) {
             wxp_quote(q, sizeof(q), (wxp_span){h.ptr + ks, h.len - ks}, 24);
-            return wxp_fail(diag, WXP_ERR_AUTH_SYNTAX, "authorization",
-                            ks == h.len ? "Authorization ends where a field name was expected (trailing ',')"
-                                        : "expected a field name at offset %zu, found \"%s\"", ks, q);
+            return wxp_fail(
+                diag, WXP_ERR_AUTH_SYNTAX, "authorization",
+                ks == h.len ? "Authorization ends where a field name was expected (trailing ',')"
+                            : "expected a field name at offset %zu, found \"%s\"",
+                ks, q);
         }
         for (f = 0; f < F_COUNT; f++)
             if (wxp_span_eq(key, fields[f].name))
                 break;
         if (p >= h.len || h.ptr[p] != '=') {
             wxp_quote(q, sizeof(q), key, 40);
-            return wxp_fail(diag, WXP_ERR_AUTH_SYNTAX, f < F_COUNT ? fields[f].name : "authorization",
+            return wxp_fail(diag, WXP_ERR_AUTH_SYNTAX,
+                            f < F_COUNT ? fields[f].name : "authorization",
                             "field \"%s\" is not followed by '='", q);
         }
         if (f == F_COUNT) {
             wxp_quote(q, sizeof(q), key, 40);
             return wxp_fail(diag, WXP_ERR_AUTH_UNKNOWN_FIELD, "authorization",
                             "unknown field \"%s\"; the fields are mchid, nonce_str, timestamp, "
-                            "serial_no, signature", q);
+                            "serial_no, signature",
+                            q);
         }
         if (seen[f])
-            return wxp_fail(diag, WXP_ERR_AUTH_DUPLICATE_FIELD, fields[f].name,
-                            "%s appears twice", fields[f].name);
+            return wxp_fail(diag, WXP_ERR_AUTH_DUPLICATE_FIELD, fields[f].name, "%s appears twice",
+                            fields[f].name);
         seen[f] = true;
         p++; /* '=' */
         if (p >= h.len || h.ptr[p] != '"')
             return wxp_fail(diag, WXP_ERR_AUTH_UNQUOTED, fields[f].name,
-                            "%s value must be in double quotes: %s=\"...\"",
-                            fields[f].name, fields[f].name);
+                            "%s value must be in double quotes: %s=\"...\"", fields[f].name,
+                            fields[f].name);
         vs = ++p;
         while (p < h.len && h.ptr[p] != '"')
             p++;
@@ -223,7 +232,7 @@ wxp_err wxp_auth_parse(wxp_span h, wxp_auth *out, wxp_diag *diag)
     }
     for (int f = 0; f < F_COUNT; f++)
         if (!seen[f])
-            return wxp_fail(diag, WXP_ERR_AUTH_MISSING_FIELD, fields[f].name,
-                            "%s is missing", fields[f].name);
+            return wxp_fail(diag, WXP_ERR_AUTH_MISSING_FIELD, fields[f].name, "%s is missing",
+                            fields[f].name);
     return WXP_OK;
 }

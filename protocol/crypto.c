@@ -40,7 +40,10 @@ struct wxp_keyring {
 /* Never prompt on a terminal for an encrypted key's password. */
 static int no_password(char *buf, int size, int rwflag, void *u)
 {
-    (void)buf; (void)size; (void)rwflag; (void)u;
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
     return -1;
 }
 
@@ -73,8 +76,7 @@ static wxp_err check_rsa(EVP_PKEY *pkey, wxp_diag *diag)
                         EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "unknown");
     if (EVP_PKEY_get_bits(pkey) < 2048)
         return wxp_fail(diag, WXP_ERR_KEY_SIZE, "key",
-                        "RSA key has %d bits; at least 2048 are required",
-                        EVP_PKEY_get_bits(pkey));
+                        "RSA key has %d bits; at least 2048 are required", EVP_PKEY_get_bits(pkey));
     return WXP_OK;
 }
 
@@ -109,8 +111,7 @@ static int use_ctx(const wxp_key *key, int sign, EVP_MD_CTX **out)
     return -1;
 }
 
-static wxp_err wrap_key(EVP_PKEY *pkey, int is_private, char *serial,
-                        wxp_key **out, wxp_diag *diag)
+static wxp_err wrap_key(EVP_PKEY *pkey, int is_private, char *serial, wxp_key **out, wxp_diag *diag)
 {
     wxp_err err = check_rsa(pkey, diag);
     wxp_key *k;
@@ -146,8 +147,7 @@ static BIO *mem_bio(const char *pem, size_t len)
     return BIO_new_mem_buf(pem, (int)len);
 }
 
-wxp_err wxp_key_private_pem(const char *pem, size_t len, wxp_key **out,
-                            wxp_diag *diag)
+wxp_err wxp_key_private_pem(const char *pem, size_t len, wxp_key **out, wxp_diag *diag)
 {
     char label[80];
     EVP_PKEY *pkey;
@@ -167,13 +167,13 @@ wxp_err wxp_key_private_pem(const char *pem, size_t len, wxp_key **out,
         pem_label(pem, len, label, sizeof(label));
         return wxp_fail(diag, WXP_ERR_KEY_PARSE, "key",
                         "expected an unencrypted PEM private key (\"PRIVATE KEY\" or "
-                        "\"RSA PRIVATE KEY\"), found %s", label);
+                        "\"RSA PRIVATE KEY\"), found %s",
+                        label);
     }
     return wrap_key(pkey, 1, NULL, out, diag);
 }
 
-wxp_err wxp_key_public_pem(const char *pem, size_t len, wxp_key **out,
-                           wxp_diag *diag)
+wxp_err wxp_key_public_pem(const char *pem, size_t len, wxp_key **out, wxp_diag *diag)
 {
     char label[80];
     EVP_PKEY *pkey = NULL;
@@ -193,11 +193,11 @@ wxp_err wxp_key_public_pem(const char *pem, size_t len, wxp_key **out,
     else if (strcmp(label, "a PEM \"RSA PUBLIC KEY\" block") == 0)
         structure = "type-specific";
     else
-        return wxp_fail(diag, WXP_ERR_KEY_PARSE, "key",
-                        "expected a PEM public key (\"PUBLIC KEY\" or \"RSA PUBLIC KEY\"), found %s",
-                        label);
-    dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", structure, NULL,
-                                         EVP_PKEY_PUBLIC_KEY, NULL, NULL);
+        return wxp_fail(
+            diag, WXP_ERR_KEY_PARSE, "key",
+            "expected a PEM public key (\"PUBLIC KEY\" or \"RSA PUBLIC KEY\"), found %s", label);
+    dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", structure, NULL, EVP_PKEY_PUBLIC_KEY, NULL,
+                                         NULL);
     if (!dctx)
         return WXP_ERR_CRYPTO;
     if (!OSSL_DECODER_from_data(dctx, &data, &left))
@@ -205,8 +205,8 @@ wxp_err wxp_key_public_pem(const char *pem, size_t len, wxp_key **out,
     OSSL_DECODER_CTX_free(dctx);
     ERR_clear_error();
     if (!pkey)
-        return wxp_fail(diag, WXP_ERR_KEY_PARSE, "key",
-                        "%s could not be decoded as a public key", label);
+        return wxp_fail(diag, WXP_ERR_KEY_PARSE, "key", "%s could not be decoded as a public key",
+                        label);
     return wrap_key(pkey, 0, NULL, out, diag);
 }
 
@@ -233,8 +233,7 @@ static char *cert_serial(X509 *cert)
     return copy;
 }
 
-wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out,
-                                wxp_diag *diag)
+wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out, wxp_diag *diag)
 {
     char label[80];
     X509 *cert;
@@ -271,8 +270,7 @@ wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out,
 
 typedef wxp_err (*pem_loader)(const char *, size_t, wxp_key **, wxp_diag *);
 
-static wxp_err load_file(pem_loader load, const char *path, wxp_key **out,
-                         wxp_diag *diag)
+static wxp_err load_file(pem_loader load, const char *path, wxp_key **out, wxp_diag *diag)
 {
     char *pem = NULL;
     size_t len = 0;
@@ -313,8 +311,7 @@ wxp_err wxp_key_public_file(const char *path, wxp_key **out, wxp_diag *diag)
     return load_file(wxp_key_public_pem, path, out, diag);
 }
 
-wxp_err wxp_key_certificate_file(const char *path, wxp_key **out,
-                                 wxp_diag *diag)
+wxp_err wxp_key_certificate_file(const char *path, wxp_key **out, wxp_diag *diag)
 {
     return load_file(wxp_key_certificate_pem, path, out, diag);
 }
@@ -380,28 +377,22 @@ wxp_err wxp_sign(const wxp_key *key, const void *msg, size_t len, char **sig_b64
 
 /* Standard Base64 alphabet value of each byte; -1: not in the alphabet. */
 static const signed char b64_values[256] = {
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
-    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1, -1, 0,  1,  2,  3,  4,  5,  6,
+    7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48,
+    49, 50, 51, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
 
 /* Hand-written because EVP_DecodeBlock skips whitespace and does not
  * reject non-canonical padding bits; a verifier must be strict. */
-wxp_err wxp_base64_decode(wxp_span in, unsigned char *out, size_t cap,
-                          size_t *out_len)
+wxp_err wxp_base64_decode(wxp_span in, unsigned char *out, size_t cap, size_t *out_len)
 {
     size_t pad = 0, n, o = 0;
 
@@ -432,15 +423,17 @@ wxp_err wxp_base64_decode(wxp_span in, unsigned char *out, size_t cap,
         unsigned long w = ((unsigned long)v[0] << 18) | ((unsigned long)v[1] << 12) |
                           ((unsigned long)v[2] << 6) | (unsigned long)v[3];
         out[o++] = (unsigned char)(w >> 16);
-        if (o < n) out[o++] = (unsigned char)(w >> 8);
-        if (o < n) out[o++] = (unsigned char)w;
+        if (o < n)
+            out[o++] = (unsigned char)(w >> 8);
+        if (o < n)
+            out[o++] = (unsigned char)w;
     }
     *out_len = o;
     return WXP_OK;
 }
 
-wxp_err wxp_verify(const wxp_key *key, const void *msg, size_t len,
-                   wxp_span sig_b64, wxp_diag *diag)
+wxp_err wxp_verify(const wxp_key *key, const void *msg, size_t len, wxp_span sig_b64,
+                   wxp_diag *diag)
 {
     unsigned char sig[MAX_SIG_BYTES];
     size_t siglen = 0, want;
@@ -458,14 +451,14 @@ wxp_err wxp_verify(const wxp_key *key, const void *msg, size_t len,
         char q[64];
         wxp_quote(q, sizeof(q), sig_b64, 40);
         return wxp_fail(diag, WXP_ERR_BASE64, "signature",
-                        "signature \"%s\" (%zu chars) is not strict standard Base64",
-                        q, sig_b64.len);
+                        "signature \"%s\" (%zu chars) is not strict standard Base64", q,
+                        sig_b64.len);
     }
     want = (size_t)EVP_PKEY_get_size(key->pkey);
     if (siglen != want)
         return wxp_fail(diag, WXP_ERR_SIGNATURE_LENGTH, "signature",
-                        "signature decodes to %zu bytes; an RSA-%d signature has %zu",
-                        siglen, EVP_PKEY_get_bits(key->pkey), want);
+                        "signature decodes to %zu bytes; an RSA-%d signature has %zu", siglen,
+                        EVP_PKEY_get_bits(key->pkey), want);
     rc = use_ctx(key, 0, &ctx);
     if (rc == 0)
         return WXP_ERR_NOMEM;
@@ -481,8 +474,7 @@ wxp_err wxp_verify(const wxp_key *key, const void *msg, size_t len,
 
 wxp_err wxp_nonce(char out[WXP_NONCE_LEN + 1])
 {
-    static const char alphabet[] =
-        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     unsigned char rnd[64];
     size_t o = 0;
 

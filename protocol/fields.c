@@ -6,8 +6,8 @@
 #include <string.h>
 
 static wxp_err check(wxp_span v, const char *field, size_t min, size_t max,
-                     const char *allowed_extra, bool digits_only,
-                     const char *allowed_text, wxp_diag *diag)
+                     const char *allowed_extra, bool digits_only, const char *allowed_text,
+                     wxp_diag *diag)
 {
     char q[80];
 
@@ -16,8 +16,8 @@ static wxp_err check(wxp_span v, const char *field, size_t min, size_t max,
     wxp_quote(q, sizeof(q), v, 48);
     if (v.len < min || v.len > max)
         return wxp_fail(diag, WXP_ERR_FIELD_LENGTH, field,
-                        "%s \"%s\" has %zu characters; it must have %zu to %zu", field, q,
-                        v.len, min, max);
+                        "%s \"%s\" has %zu characters; it must have %zu to %zu", field, q, v.len,
+                        min, max);
     for (size_t i = 0; i < v.len; i++) {
         char c = v.ptr[i];
         bool ok = (c >= '0' && c <= '9') ||

@@ -229,30 +229,34 @@ static char *print_malloc(const cJSON *v)
 
 static const char *type_name(const cJSON *v)
 {
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsNull(v)) return "null";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    if (cJSON_IsNull(v))
+        return "null";
+    if (cJSON_IsArray(v))
+        return "an array";
+    if (cJSON_IsObject(v))
+        return "an object";
     return "invalid";
 }
 
 /* Copies the string field `name` (case-sensitive) into out[cap]. A field
  * given twice is refused: parsers disagree on which one wins, and a signed
  * body must mean one thing. */
-static wxp_err get_string(const cJSON *obj, const char *name, char *out,
-                          size_t cap, wxp_diag *diag)
+static wxp_err get_string(const cJSON *obj, const char *name, char *out, size_t cap, wxp_diag *diag)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     const cJSON *it;
     size_t n, count = 0;
 
-    cJSON_ArrayForEach(it, obj)
-        count += it->string && strcmp(it->string, name) == 0;
+    cJSON_ArrayForEach(it, obj) count += it->string && strcmp(it->string, name) == 0;
     if (count > 1)
-        return wxp_fail(diag, WXP_ERR_JSON_DUPLICATE_FIELD, name,
-                        "field \"%s\" appears %zu times", name, count);
+        return wxp_fail(diag, WXP_ERR_JSON_DUPLICATE_FIELD, name, "field \"%s\" appears %zu times",
+                        name, count);
     if (!v)
         return wxp_fail(diag, WXP_ERR_JSON_MISSING_FIELD, name, "field \"%s\" is missing", name);
     if (!cJSON_IsString(v) || !v->valuestring)
@@ -287,8 +291,7 @@ wxp_err wxp_reverse_request_build(const char *appid, const char *mchid, char **o
     return WXP_OK;
 }
 
-wxp_err wxp_reverse_request_parse(wxp_span body, wxp_reverse_request *out,
-                                  wxp_diag *diag)
+wxp_err wxp_reverse_request_parse(wxp_span body, wxp_reverse_request *out, wxp_diag *diag)
 {
     cJSON *root = NULL;
     wxp_err err;
@@ -305,8 +308,7 @@ wxp_err wxp_reverse_request_parse(wxp_span body, wxp_reverse_request *out,
     return err;
 }
 
-wxp_err wxp_reverse_response_parse(wxp_span body, wxp_reverse_response *out,
-                                   wxp_diag *diag)
+wxp_err wxp_reverse_response_parse(wxp_span body, wxp_reverse_response *out, wxp_diag *diag)
 {
     cJSON *root = NULL;
     wxp_err err;

@@ -13,9 +13,8 @@ static bool has_newline(wxp_span s)
     return false;
 }
 
-wxp_err wxp_request_message(wxp_span method, wxp_span target, int64_t timestamp,
-                            wxp_span nonce, wxp_span body, char **out,
-                            size_t *out_len)
+wxp_err wxp_request_message(wxp_span method, wxp_span target, int64_t timestamp, wxp_span nonce,
+                            wxp_span body, char **out, size_t *out_len)
 {
     char ts[24];
     const wxp_span nl = {"\n", 1};
@@ -28,13 +27,12 @@ wxp_err wxp_request_message(wxp_span method, wxp_span target, int64_t timestamp,
     if (has_newline(method) || has_newline(target) || has_newline(nonce))
         return WXP_ERR_ARG;
     snprintf(ts, sizeof(ts), "%" PRId64, timestamp);
-    wxp_span parts[] = {method, nl, target, nl, wxp_span_of(ts), nl,
-                        nonce,  nl, body,   nl};
+    wxp_span parts[] = {method, nl, target, nl, wxp_span_of(ts), nl, nonce, nl, body, nl};
     return Wxp_concat(parts, sizeof(parts) / sizeof(parts[0]), out, out_len);
 }
 
-wxp_err wxp_response_message(wxp_span timestamp, wxp_span nonce, wxp_span body,
-                             char **out, size_t *out_len)
+wxp_err wxp_response_message(wxp_span timestamp, wxp_span nonce, wxp_span body, char **out,
+                             size_t *out_len)
 {
     const wxp_span nl = {"\n", 1};
 

@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-wxp_err wxp_response_verify(const wxp_keyring *ring,
-                            const wxp_response_headers *h, wxp_span body,
+wxp_err wxp_response_verify(const wxp_keyring *ring, const wxp_response_headers *h, wxp_span body,
                             int64_t now, int64_t max_skew, wxp_diag *diag)
 {
     const struct {
@@ -34,9 +33,9 @@ wxp_err wxp_response_verify(const wxp_keyring *ring,
                             "answer has no %s header: it is unsigned", required[i].name);
     if (h->signature_type.ptr && !wxp_span_eq(h->signature_type, WXP_AUTH_SCHEME)) {
         wxp_quote(q, sizeof(q), h->signature_type, 48);
-        return wxp_fail(diag, WXP_ERR_RESP_SIGNATURE_TYPE, "Wechatpay-Signature-Type",
-                        "Wechatpay-Signature-Type is \"%s\"; only \"" WXP_AUTH_SCHEME
-                        "\" is supported", q);
+        return wxp_fail(
+            diag, WXP_ERR_RESP_SIGNATURE_TYPE, "Wechatpay-Signature-Type",
+            "Wechatpay-Signature-Type is \"%s\"; only \"" WXP_AUTH_SCHEME "\" is supported", q);
     }
     if (!Wxp_parse_decimal(h->timestamp, &ts) || h->timestamp.len > 10) {
         wxp_quote(q, sizeof(q), h->timestamp, 48);
@@ -49,15 +48,16 @@ wxp_err wxp_response_verify(const wxp_keyring *ring,
     if (diff >= max_skew)
         return wxp_fail(diag, WXP_ERR_RESP_TIMESTAMP_SKEW, "Wechatpay-Timestamp",
                         "Wechatpay-Timestamp %lld is %lld s %s local time %lld; the window is "
-                        "under %lld s", (long long)ts, (long long)diff,
-                        ts < now ? "behind" : "ahead of", (long long)now,
-                        (long long)max_skew);
+                        "under %lld s",
+                        (long long)ts, (long long)diff, ts < now ? "behind" : "ahead of",
+                        (long long)now, (long long)max_skew);
     key = wxp_keyring_find(ring, h->serial);
     if (!key) {
         wxp_quote(q, sizeof(q), h->serial, 64);
         return wxp_fail(diag, WXP_ERR_RESP_UNKNOWN_SERIAL, "Wechatpay-Serial",
                         "no verification key for Wechatpay-Serial \"%s\"; configure the "
-                        "WeChat Pay public key or platform certificate with that id", q);
+                        "WeChat Pay public key or platform certificate with that id",
+                        q);
     }
     err = wxp_response_message(h->timestamp, h->nonce, body, &msg, &len);
     if (err)

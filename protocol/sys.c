@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out,
-                      size_t *out_len, wxp_diag *diag)
+wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out, size_t *out_len,
+                      wxp_diag *diag)
 {
     FILE *f;
     char *buf;

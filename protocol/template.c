@@ -23,8 +23,8 @@ typedef struct seg {
 
 static bool is_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 static bool is_escape(const char *p, size_t left)
@@ -34,8 +34,7 @@ static bool is_escape(const char *p, size_t left)
 
 /* ------------------------------------------------------------- expand */
 
-static const wxp_param *find_param(const wxp_param *params, size_t n,
-                                   const char *name, size_t len)
+static const wxp_param *find_param(const wxp_param *params, size_t n, const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
         if (params[i].name && strlen(params[i].name) == len &&
@@ -44,8 +43,8 @@ static const wxp_param *find_param(const wxp_param *params, size_t n,
     return NULL;
 }
 
-wxp_err wxp_template_expand(const char *tmpl, const wxp_param *params,
-                            size_t nparams, char **out, wxp_diag *diag)
+wxp_err wxp_template_expand(const char *tmpl, const wxp_param *params, size_t nparams, char **out,
+                            wxp_diag *diag)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t cap, o = 0;
@@ -83,9 +82,9 @@ wxp_err wxp_template_expand(const char *tmpl, const wxp_param *params,
         }
         const wxp_param *prm = find_param(params, nparams, p + 1, (size_t)(end - p - 1));
         if (!prm || !prm->value || !*prm->value) {
-            wxp_err e = wxp_fail(diag, WXP_ERR_TEMPLATE_PARAM, "template",
-                                 "parameter {%.*s} has %s value", (int)(end - p - 1), p + 1,
-                                 prm && prm->value ? "an empty" : "no");
+            wxp_err e =
+                wxp_fail(diag, WXP_ERR_TEMPLATE_PARAM, "template", "parameter {%.*s} has %s value",
+                         (int)(end - p - 1), p + 1, prm && prm->value ? "an empty" : "no");
             free(buf);
             return e;
         }
@@ -142,14 +141,15 @@ wxp_err wxp_chain_to_template(const char *chain, char **out, wxp_diag *diag)
                     if (i > 0)
                         buf[o++] = '-';
                     buf[o++] = (char)(c - 'A' + 'a');
-                } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                           c == '-' || c == '.' || c == '_') {
+                } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                           c == '.' || c == '_') {
                     buf[o++] = c;
                 } else {
                     free(buf);
                     return wxp_fail(diag, WXP_ERR_TEMPLATE_SYNTAX, "chain",
                                     "character '%c' at offset %zu of \"%s\" cannot appear "
-                                    "in a chain segment", c, s + i, chain);
+                                    "in a chain segment",
+                                    c, s + i, chain);
                 }
             }
         }
@@ -183,8 +183,7 @@ static size_t split_segments(const char *s, size_t len, seg *segs)
     return n;
 }
 
-static wxp_err split_template(const char *tmpl, seg *segs, size_t *n,
-                              wxp_diag *diag)
+static wxp_err split_template(const char *tmpl, seg *segs, size_t *n, wxp_diag *diag)
 {
     size_t len = strlen(tmpl);
 
@@ -196,8 +195,8 @@ static wxp_err split_template(const char *tmpl, seg *segs, size_t *n,
         return wxp_fail(diag, WXP_ERR_TEMPLATE_SYNTAX, "template", "template is empty");
     *n = split_segments(tmpl, len, segs);
     if (*n > MAX_SEGMENTS)
-        return wxp_fail(diag, WXP_ERR_TEMPLATE_SYNTAX, "template",
-                        "more than %d segments", MAX_SEGMENTS);
+        return wxp_fail(diag, WXP_ERR_TEMPLATE_SYNTAX, "template", "more than %d segments",
+                        MAX_SEGMENTS);
     for (size_t i = 0; i < *n; i++) {
         seg *g = &segs[i];
         g->param = false;
@@ -210,7 +209,8 @@ static wxp_err split_template(const char *tmpl, seg *segs, size_t *n,
             memchr(g->ptr, '?', g->len) || g->len == 0)
             return wxp_fail(diag, WXP_ERR_TEMPLATE_SYNTAX, "template",
                             "template \"%s\": a {name} must fill a whole segment, and "
-                            "segments cannot be empty or hold '?'", tmpl);
+                            "segments cannot be empty or hold '?'",
+                            tmpl);
     }
     return WXP_OK;
 }
@@ -242,8 +242,8 @@ static bool is_camel_of(const seg *dash, const seg *got)
 }
 
 /* Checks one parameter segment and decodes it into the match. */
-static wxp_err take_param(const seg *name, const char *raw, size_t rawlen,
-                          wxp_match *m, wxp_diag *diag)
+static wxp_err take_param(const seg *name, const char *raw, size_t rawlen, wxp_match *m,
+                          wxp_diag *diag)
 {
     char q[96];
     wxp_span rs = {raw, rawlen};
@@ -252,24 +252,25 @@ static wxp_err take_param(const seg *name, const char *raw, size_t rawlen,
     wxp_quote(q, sizeof(q), rs, 64);
     if (rawlen == 0)
         return wxp_fail(diag, WXP_ERR_PATH_EMPTY_PARAM, "uri_template",
-                        "{%.*s} is empty in the path; it must hold the value",
-                        (int)name->len, name->ptr);
+                        "{%.*s} is empty in the path; it must hold the value", (int)name->len,
+                        name->ptr);
     if (memchr(raw, '{', rawlen) || memchr(raw, '}', rawlen) ||
         (rawlen >= 3 && (strncasecmp(raw, "%7B", 3) == 0)))
         return wxp_fail(diag, WXP_ERR_PATH_UNEXPANDED, "uri_template",
                         "the path holds \"%s\" where the value of {%.*s} belongs: the "
-                        "template was not expanded", q, (int)name->len, name->ptr);
+                        "template was not expanded",
+                        q, (int)name->len, name->ptr);
     if (rawlen == name->len + 2 && raw[0] == '_' && raw[rawlen - 1] == '_' &&
         memcmp(raw + 1, name->ptr, name->len) == 0)
         return wxp_fail(diag, WXP_ERR_PATH_UNEXPANDED, "uri_template",
                         "the path holds the chain placeholder \"%s\" where the value of "
-                        "{%.*s} belongs: the chain was not expanded", q, (int)name->len,
-                        name->ptr);
+                        "{%.*s} belongs: the chain was not expanded",
+                        q, (int)name->len, name->ptr);
     for (size_t i = 0; i + 2 < rawlen; i++) {
         if (raw[i] != '%')
             continue;
-        if (raw[i + 1] == '2' && raw[i + 2] == '5' && i + 4 < rawlen && Wxp_hexval(raw[i + 3]) >= 0 &&
-            Wxp_hexval(raw[i + 4]) >= 0)
+        if (raw[i + 1] == '2' && raw[i + 2] == '5' && i + 4 < rawlen &&
+            Wxp_hexval(raw[i + 3]) >= 0 && Wxp_hexval(raw[i + 4]) >= 0)
             return wxp_fail(diag, WXP_ERR_PATH_DOUBLE_ENCODED, "uri_template",
                             "{%.*s} \"%s\" holds \"%%25%.2s\", which decodes to \"%%%.2s\": the "
                             "value was percent-encoded twice; encode it once",
@@ -277,13 +278,13 @@ static wxp_err take_param(const seg *name, const char *raw, size_t rawlen,
         if (raw[i + 1] == '2' && (raw[i + 2] == 'F' || raw[i + 2] == 'f'))
             return wxp_fail(diag, WXP_ERR_PATH_SLASH_IN_PARAM, "uri_template",
                             "{%.*s} \"%s\" holds an encoded slash (%%2F); an order number "
-                            "cannot hold '/'", (int)name->len, name->ptr, q);
+                            "cannot hold '/'",
+                            (int)name->len, name->ptr, q);
     }
     if (m->nparams == WXP_MATCH_MAX_PARAMS)
         return WXP_ERR_TEMPLATE_SYNTAX;
     /* escapes were validated before: every '%' starts one */
-    o = Wxp_percent_decode(raw, rawlen, m->params[m->nparams].value,
-                           sizeof(m->params[0].value));
+    o = Wxp_percent_decode(raw, rawlen, m->params[m->nparams].value, sizeof(m->params[0].value));
     if (o > WXP_PARAM_MAX_LEN)
         return wxp_fail(diag, WXP_ERR_PATH_PARAM_TOO_LONG, "uri_template",
                         "{%.*s} is longer than %d bytes", (int)name->len, name->ptr,
@@ -297,8 +298,8 @@ static wxp_err take_param(const seg *name, const char *raw, size_t rawlen,
 
 /* Strict match of two segment lists; on failure *bad_seg is the first
  * segment that differs. */
-static wxp_err match_segs(const seg *t, size_t nt, const seg *p, size_t np,
-                          wxp_match *m, wxp_diag *diag, size_t *bad_seg)
+static wxp_err match_segs(const seg *t, size_t nt, const seg *p, size_t np, wxp_match *m,
+                          wxp_diag *diag, size_t *bad_seg)
 {
     if (nt != np)
         return WXP_ERR_PATH_MISMATCH;
@@ -322,8 +323,8 @@ static void expected_path(const seg *t, size_t nt, char *out, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < nt && o + 4 < cap; i++) {
-        int w = snprintf(out + o, cap - o, t[i].param ? "/{%.*s}" : "/%.*s",
-                         (int)t[i].len, t[i].ptr);
+        int w =
+            snprintf(out + o, cap - o, t[i].param ? "/{%.*s}" : "/%.*s", (int)t[i].len, t[i].ptr);
         if (w < 0)
             break;
         o += (size_t)w;
@@ -333,8 +334,8 @@ static void expected_path(const seg *t, size_t nt, char *out, size_t cap)
 }
 
 /* Tries the known mistakes in turn once the strict match has failed. */
-static wxp_err diagnose(const char *tmpl, const seg *t, size_t nt, wxp_span path,
-                        const seg *p, size_t np, wxp_match *m, wxp_diag *diag)
+static wxp_err diagnose(const char *tmpl, const seg *t, size_t nt, wxp_span path, const seg *p,
+                        size_t np, wxp_match *m, wxp_diag *diag)
 {
     char want[256], got[200], a[96], b[96];
     size_t bad = 0;
@@ -345,8 +346,7 @@ static wxp_err diagnose(const char *tmpl, const seg *t, size_t nt, wxp_span path
     wxp_quote(got, sizeof(got), path, 160);
 
     /* Trailing slash: "/a/b/" matches once the last empty segment goes. */
-    if (np == nt + 1 && p[np - 1].len == 0 &&
-        match_segs(t, nt, p, nt, m, &scratch, &bad) == WXP_OK)
+    if (np == nt + 1 && p[np - 1].len == 0 && match_segs(t, nt, p, nt, m, &scratch, &bad) == WXP_OK)
         return wxp_fail(diag, WXP_ERR_PATH_TRAILING_SLASH, "path",
                         "path \"%s\" ends with '/'; expected \"%s\"", got, want);
 
@@ -360,7 +360,8 @@ static wxp_err diagnose(const char *tmpl, const seg *t, size_t nt, wxp_span path
         if (is_camel_of(&t[bad], &p[bad]))
             return wxp_fail(diag, WXP_ERR_PATH_CAMEL_CASE, "path",
                             "segment %zu is \"%s\"; the chain segment must be turned into "
-                            "dash-case \"%s\" (expected \"%s\")", bad + 1, a, b, want);
+                            "dash-case \"%s\" (expected \"%s\")",
+                            bad + 1, a, b, want);
     }
 
     /* Extra or missing leading segments around an otherwise right path. */
@@ -369,7 +370,8 @@ static wxp_err diagnose(const char *tmpl, const seg *t, size_t nt, wxp_span path
             wxp_quote(a, sizeof(a), (wxp_span){path.ptr, (size_t)(p[k].ptr - path.ptr) - 1}, 64);
             return wxp_fail(diag, WXP_ERR_PATH_PREFIX, "path",
                             "path \"%s\" has the extra prefix \"%s\"; expected \"%s\" (is the "
-                            "base URL's path doubled or wrong?)", got, a, want);
+                            "base URL's path doubled or wrong?)",
+                            got, a, want);
         }
         if (nt == np + k && match_segs(t + k, np, p, np, m, &scratch, &bad) == WXP_OK) {
             char miss[128];
@@ -400,16 +402,15 @@ static wxp_err diagnose(const char *tmpl, const seg *t, size_t nt, wxp_span path
 
     if (np == nt)
         return wxp_fail(diag, WXP_ERR_PATH_MISMATCH, "path",
-                        "segment %zu is \"%s\" but must be \"%s\"%s; expected \"%s\"", bad + 1, a, b,
-                        strncasecmp(a, b, strlen(b) + 1) == 0 ? " (letter case differs)" : "",
+                        "segment %zu is \"%s\" but must be \"%s\"%s; expected \"%s\"", bad + 1, a,
+                        b, strncasecmp(a, b, strlen(b) + 1) == 0 ? " (letter case differs)" : "",
                         want);
     return wxp_fail(diag, WXP_ERR_PATH_MISMATCH, "path",
                     "path \"%s\" has %zu segments; expected \"%s\" (%zu segments)", got,
                     np > MAX_SEGMENTS ? (size_t)MAX_SEGMENTS : np, want, nt);
 }
 
-wxp_err wxp_template_match(const char *tmpl, wxp_span target, wxp_match *m,
-                           wxp_diag *diag)
+wxp_err wxp_template_match(const char *tmpl, wxp_span target, wxp_match *m, wxp_diag *diag)
 {
     seg t[MAX_SEGMENTS], p[MAX_SEGMENTS + 1];
     size_t nt = 0, np, bad = 0;
@@ -430,7 +431,8 @@ wxp_err wxp_template_match(const char *tmpl, wxp_span target, wxp_match *m,
         (target.len >= 2 && target.ptr[0] == '/' && target.ptr[1] == '/'))
         return wxp_fail(diag, WXP_ERR_PATH_ABSOLUTE, "path",
                         "request target \"%s\" includes the scheme or host; send and sign "
-                        "only the path and query", q);
+                        "only the path and query",
+                        q);
     if (target.ptr[0] != '/')
         return wxp_fail(diag, WXP_ERR_PATH_MISMATCH, "path",
                         "request target \"%s\" does not start with '/'", q);

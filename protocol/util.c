@@ -66,8 +66,7 @@ const char *wxp_strerror(wxp_err err)
     return "unknown error";
 }
 
-wxp_err wxp_fail(wxp_diag *diag, wxp_err err, const char *field,
-                 const char *fmt, ...)
+wxp_err wxp_fail(wxp_diag *diag, wxp_err err, const char *field, const char *fmt, ...)
 {
     if (diag) {
         va_list ap;

@@ -32,8 +32,8 @@ bool Wxp_json_valid(const char *text, size_t len);
 /* Reads a whole file of at most `max` bytes into a malloc'd, NUL-terminated
  * buffer (*out_len may be NULL). WXP_ERR_IO with diag->field set to `field`
  * and the file named when it cannot be read or is larger. */
-wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out,
-                      size_t *out_len, wxp_diag *diag);
+wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out, size_t *out_len,
+                      wxp_diag *diag);
 
 /* Microseconds on the monotonic clock (for durations and deadlines). */
 int64_t Wxp_mono_us(void);
@@ -66,8 +66,8 @@ bool Wxp_json_valid(const char *text, size_t len);
 /* Reads a whole file of at most `max` bytes into a malloc'd, NUL-terminated
  * buffer (*out_len may be NULL). WXP_ERR_IO with diag->field set to `field`
  * and the file named when it cannot be read or is larger. */
-wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out,
-                      size_t *out_len, wxp_diag *diag);
+wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out, size_t *out_len,
+                      wxp_diag *diag);
 
 /* Microseconds on the monotonic clock (for durations and deadlines). */
 int64_t Wxp_mono_us(void);

@@ -25,41 +25,44 @@ enum {
 
 static void usage(FILE *to)
 {
-    fputs("Usage: wxpay-reverse [options] OUT_TRADE_NO\n"
-          "Reverses (撤销) a WeChat Pay code-payment order through API v3: signs the\n"
-          "request, verifies the answer, retries what is safe to retry.\n"
-          "\n"
-          "Options (environment variable in brackets):\n"
-          "  --base-url URL            API base (default " WXPAY_DEFAULT_BASE_URL ") [WXPAY_BASE_URL]\n"
-          "  --backup-url URL|none     failover base (default " WXPAY_DEFAULT_BACKUP_URL ",\n"
-          "                            none when --base-url is set) [WXPAY_BACKUP_URL]\n"
-          "  --mchid ID                merchant id [WXPAY_MCHID]\n"
-          "  --appid ID                app id bound to the merchant [WXPAY_APPID]\n"
-          "  --private-key FILE        merchant API private key, PEM [WXPAY_PRIVATE_KEY]\n"
-          "  --serial HEX              merchant certificate serial [WXPAY_SERIAL]\n"
-          "  --merchant-cert FILE      read the serial from the certificate [WXPAY_MERCHANT_CERT]\n"
-          "  --wechatpay-public-key FILE  WeChat Pay public key [WXPAY_WECHATPAY_PUBLIC_KEY]\n"
-          "  --wechatpay-serial ID     its id, PUB_KEY_ID_... [WXPAY_WECHATPAY_SERIAL]\n"
-          "  --platform-cert FILE      a platform certificate (repeatable) [WXPAY_PLATFORM_CERT]\n"
-          "  --ca-file FILE            CA bundle for https [WXPAY_CA_FILE]\n"
-          "  --resolve HOST:PORT:ADDR  send HOST:PORT to ADDR, as curl --resolve [WXPAY_RESOLVE]\n"
-          "  --timeout SECONDS         per attempt (default 5) [WXPAY_TIMEOUT]\n"
-          "  --connect-timeout SECONDS per attempt (default 3) [WXPAY_CONNECT_TIMEOUT]\n"
-          "  --retries N               retries after the first attempt (default 3) [WXPAY_RETRIES]\n"
-          "  --timestamp SECONDS       fixed timestamp, for reproducible signatures [WXPAY_TIMESTAMP]\n"
-          "  --nonce TEXT              fixed nonce, for reproducible signatures [WXPAY_NONCE]\n"
-          "  --dry-run                 print the exact HTTP request; send nothing\n"
-          "  --json                    print the outcome as one JSON object\n"
-          "  -v, --verbose             show each attempt on stderr\n"
-          "  -h, --help                this text\n"
-          "  --version                 print the version\n"
-          "OUT_TRADE_NO may also come from WXPAY_OUT_TRADE_NO.\n"
-          "\n"
-          "Exit status: 0 reversed; 2 usage or configuration error; 3 WeChat Pay\n"
-          "answered an error (ORDER_CLOSED, REVERSE_EXPIRE, ORDER_NOT_EXIST, ...);\n"
-          "4 an answer failed verification; 5 an answer could not be understood;\n"
-          "6 no answer (connection failure or timeout) after every retry.\n",
-          to);
+    fputs(
+        "Usage: wxpay-reverse [options] OUT_TRADE_NO\n"
+        "Reverses (撤销) a WeChat Pay code-payment order through API v3: signs the\n"
+        "request, verifies the answer, retries what is safe to retry.\n"
+        "\n"
+        "Options (environment variable in brackets):\n"
+        "  --base-url URL            API base (default " WXPAY_DEFAULT_BASE_URL
+        ") [WXPAY_BASE_URL]\n"
+        "  --backup-url URL|none     failover base (default " WXPAY_DEFAULT_BACKUP_URL ",\n"
+        "                            none when --base-url is set) [WXPAY_BACKUP_URL]\n"
+        "  --mchid ID                merchant id [WXPAY_MCHID]\n"
+        "  --appid ID                app id bound to the merchant [WXPAY_APPID]\n"
+        "  --private-key FILE        merchant API private key, PEM [WXPAY_PRIVATE_KEY]\n"
+        "  --serial HEX              merchant certificate serial [WXPAY_SERIAL]\n"
+        "  --merchant-cert FILE      read the serial from the certificate [WXPAY_MERCHANT_CERT]\n"
+        "  --wechatpay-public-key FILE  WeChat Pay public key [WXPAY_WECHATPAY_PUBLIC_KEY]\n"
+        "  --wechatpay-serial ID     its id, PUB_KEY_ID_... [WXPAY_WECHATPAY_SERIAL]\n"
+        "  --platform-cert FILE      a platform certificate (repeatable) [WXPAY_PLATFORM_CERT]\n"
+        "  --ca-file FILE            CA bundle for https [WXPAY_CA_FILE]\n"
+        "  --resolve HOST:PORT:ADDR  send HOST:PORT to ADDR, as curl --resolve [WXPAY_RESOLVE]\n"
+        "  --timeout SECONDS         per attempt (default 5) [WXPAY_TIMEOUT]\n"
+        "  --connect-timeout SECONDS per attempt (default 3) [WXPAY_CONNECT_TIMEOUT]\n"
+        "  --retries N               retries after the first attempt (default 3) [WXPAY_RETRIES]\n"
+        "  --timestamp SECONDS       fixed timestamp, for reproducible signatures "
+        "[WXPAY_TIMESTAMP]\n"
+        "  --nonce TEXT              fixed nonce, for reproducible signatures [WXPAY_NONCE]\n"
+        "  --dry-run                 print the exact HTTP request; send nothing\n"
+        "  --json                    print the outcome as one JSON object\n"
+        "  -v, --verbose             show each attempt on stderr\n"
+        "  -h, --help                this text\n"
+        "  --version                 print the version\n"
+        "OUT_TRADE_NO may also come from WXPAY_OUT_TRADE_NO.\n"
+        "\n"
+        "Exit status: 0 reversed; 2 usage or configuration error; 3 WeChat Pay\n"
+        "answered an error (ORDER_CLOSED, REVERSE_EXPIRE, ORDER_NOT_EXIST, ...);\n"
+        "4 an answer failed verification; 5 an answer could not be understood;\n"
+        "6 no answer (connection failure or timeout) after every retry.\n",
+        to);
 }
 
 static int die_usage(const char *fmt, ...)
@@ -80,7 +83,8 @@ static int die_usage(const char *fmt, ...)
 
 typedef struct opts {
     const char *base_url, *backup_url, *mchid, *appid, *private_key, *serial, *merchant_cert;
-    const char *pub_key, *pub_id, *ca_file, *resolve, *timeout, *connect_timeout, *retries, *timestamp, *nonce;
+    const char *pub_key, *pub_id, *ca_file, *resolve, *timeout, *connect_timeout, *retries,
+        *timestamp, *nonce;
     const char *platform_certs[8];
     int nplatform;
     const char *out_trade_no;
@@ -198,10 +202,10 @@ static int configure(wxpay_client *c, const opts *o)
 {
     wxpay_code rc = WXPAY_OK;
     double d;
-#define TRY(call)                                                                                \
-    do {                                                                                         \
-        if ((rc = (call)) != WXPAY_OK)                                                           \
-            return config_failure(c, rc, NULL);                                                  \
+#define TRY(call)                                                                                  \
+    do {                                                                                           \
+        if ((rc = (call)) != WXPAY_OK)                                                             \
+            return config_failure(c, rc, NULL);                                                    \
     } while (0)
     if (!o->mchid)
         return die_usage("--mchid (WXPAY_MCHID) is required");
@@ -210,10 +214,12 @@ static int configure(wxpay_client *c, const opts *o)
     if (!o->private_key)
         return die_usage("--private-key (WXPAY_PRIVATE_KEY) is required");
     if (!o->serial && !o->merchant_cert)
-        return die_usage("--serial (WXPAY_SERIAL) or --merchant-cert (WXPAY_MERCHANT_CERT) is required");
+        return die_usage(
+            "--serial (WXPAY_SERIAL) or --merchant-cert (WXPAY_MERCHANT_CERT) is required");
     if (!o->pub_key && o->nplatform == 0)
-        return die_usage("a WeChat Pay key is required: --wechatpay-public-key with --wechatpay-serial, "
-                         "or --platform-cert");
+        return die_usage(
+            "a WeChat Pay key is required: --wechatpay-public-key with --wechatpay-serial, "
+            "or --platform-cert");
     if (o->pub_key && !o->pub_id)
         return die_usage("--wechatpay-public-key needs --wechatpay-serial (the PUB_KEY_ID_... id)");
     if (o->base_url)
@@ -246,8 +252,9 @@ static int configure(wxpay_client *c, const opts *o)
     TRY(wxpay_set_timeouts(c, connect_ms, total_ms));
     if (o->retries) {
         if (number("--retries", o->retries, 0, 100, &d) || d != (double)(int)d)
-            return d != (double)(int)d ? die_usage("--retries \"%s\" must be a whole number", o->retries)
-                                       : EXIT_USAGE;
+            return d != (double)(int)d
+                       ? die_usage("--retries \"%s\" must be a whole number", o->retries)
+                       : EXIT_USAGE;
         TRY(wxpay_set_retry(c, (int)d, 200, 5000));
     }
     if (o->timestamp) {
@@ -316,9 +323,18 @@ int main(int argc, char **argv)
             printf("wxpay-reverse %s\n", WXPAY_VERSION);
             return 0;
         }
-        if (strcmp(a, "--dry-run") == 0) { o.dry_run = 1; continue; }
-        if (strcmp(a, "--json") == 0) { o.json = 1; continue; }
-        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) { o.verbose = 1; continue; }
+        if (strcmp(a, "--dry-run") == 0) {
+            o.dry_run = 1;
+            continue;
+        }
+        if (strcmp(a, "--json") == 0) {
+            o.json = 1;
+            continue;
+        }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o.verbose = 1;
+            continue;
+        }
         if (strcmp(a, "--platform-cert") == 0) {
             if (i + 1 >= argc)
                 return die_usage("option %s needs a value", a);

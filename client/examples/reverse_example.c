@@ -35,7 +35,8 @@ int main(int argc, char **argv)
     wxpay_client *c = wxpay_client_new(); /* one per thread */
     if (!c || wxpay_set_base_url(c, argv[1]) || wxpay_set_mchid(c, "1230000109") ||
         wxpay_set_merchant_key_file(c, key, NULL) || wxpay_set_merchant_cert_file(c, cert) ||
-        wxpay_add_wechatpay_public_key_file(c, pub, "PUB_KEY_ID_01123000010920261128000000000001")) {
+        wxpay_add_wechatpay_public_key_file(c, pub,
+                                            "PUB_KEY_ID_01123000010920261128000000000001")) {
         fprintf(stderr, "setup: %s\n", wxpay_client_error(c));
         return 2;
     }
@@ -46,9 +47,7 @@ int main(int argc, char **argv)
     const char *orders[] = {"paid_example_1", "closed_example_1"};
     for (int i = 0; i < 2; i++) {
         switch (wxpay_reverse(c, orders[i], APPID, &r)) {
-        case WXPAY_OK:
-            printf("sync: reversed %s\n", wxpay_result_out_trade_no(r));
-            break;
+        case WXPAY_OK: printf("sync: reversed %s\n", wxpay_result_out_trade_no(r)); break;
         case WXPAY_E_BUSINESS:
             printf("sync: %s %s: %s\n", orders[i], wxpay_result_error_code(r),
                    wxpay_result_error_message(r));

@@ -49,12 +49,10 @@ typedef struct wxm_config wxm_config;
 /* Loads a JSON config file (format in README "Mock configuration"); key
  * paths inside are relative to the file's folder. Errors name the file, the
  * field and the problem. */
-WXP_MUST_CHECK wxm_err wxm_config_load(const char *path, wxm_config **out,
-                                       wxp_diag *diag);
+WXP_MUST_CHECK wxm_err wxm_config_load(const char *path, wxm_config **out, wxp_diag *diag);
 /* The same from JSON text; `base_dir` resolves relative key paths. */
-WXP_MUST_CHECK wxm_err wxm_config_parse(const char *json, size_t len,
-                                        const char *base_dir, wxm_config **out,
-                                        wxp_diag *diag);
+WXP_MUST_CHECK wxm_err wxm_config_parse(const char *json, size_t len, const char *base_dir,
+                                        wxm_config **out, wxp_diag *diag);
 void wxm_config_free(wxm_config *cfg);
 
 /* Turns the zero-config catalogue on or off (on in the bundled config):
@@ -76,8 +74,7 @@ void wxm_mock_free(wxm_mock *m);
 
 /* Appends every journal entry as one JSON line to `path` (flushed per
  * entry). NULL stops. */
-WXP_MUST_CHECK wxm_err wxm_mock_set_journal_file(wxm_mock *m, const char *path,
-                                                 wxp_diag *diag);
+WXP_MUST_CHECK wxm_err wxm_mock_set_journal_file(wxm_mock *m, const char *path, wxp_diag *diag);
 
 typedef struct wxm_header {
     wxp_span name;
@@ -113,7 +110,7 @@ typedef struct wxm_answer {
     } headers[WXM_MAX_ANSWER_HEADERS];
     char *body; /* malloc'd, may be NULL when body_len is 0 */
     size_t body_len;
-    char code[32];   /* WeChat Pay error code of an error answer, for logs */
+    char code[32]; /* WeChat Pay error code of an error answer, for logs */
     wxm_action action;
     int64_t wait_ms; /* act only after this long (the listener parks the connection) */
     /* NULL, or why the answer could not be built (out of memory, say): it
@@ -126,8 +123,7 @@ typedef struct wxm_answer {
 
 /* Handles one request at time `now` (Unix seconds). Always fills `out`;
  * never fails (out of memory answers 500). */
-void wxm_handle(wxm_mock *m, const wxm_request *req, int64_t now,
-                wxm_answer *out);
+void wxm_handle(wxm_mock *m, const wxm_request *req, int64_t now, wxm_answer *out);
 /* After the wait: applies a deferred state change (a delay or drop fault
  * whose state changes after the answer is late). Safe to call always. */
 void wxm_answer_commit(wxm_mock *m, wxm_answer *a);
@@ -138,17 +134,16 @@ void wxm_answer_clear(wxm_answer *a);
 typedef struct wxm_server wxm_server;
 
 typedef struct wxm_server_options {
-    const char *host;  /* default "127.0.0.1" */
-    uint16_t port;     /* 0: any free port */
-    int log_requests;  /* one line per request on stderr */
-    int log_json;      /* ... as JSON instead of text */
+    const char *host;          /* default "127.0.0.1" */
+    uint16_t port;             /* 0: any free port */
+    int log_requests;          /* one line per request on stderr */
+    int log_json;              /* ... as JSON instead of text */
     const char *tls_cert_file; /* PEM: serve HTTPS when both are set */
     const char *tls_key_file;
-    int threads;       /* answering threads; 0: one per core (at most 64) */
+    int threads; /* answering threads; 0: one per core (at most 64) */
 } wxm_server_options;
 
-WXP_MUST_CHECK wxm_err wxm_server_start(wxm_mock *m,
-                                        const wxm_server_options *opts,
+WXP_MUST_CHECK wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts,
                                         wxm_server **out, wxp_diag *diag);
 uint16_t wxm_server_port(const wxm_server *s);
 /* 1 when the listener serves HTTPS. */

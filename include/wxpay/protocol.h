@@ -41,16 +41,16 @@ extern "C" {
 
 typedef enum wxp_err {
     WXP_OK = 0,
-    WXP_ERR_NOMEM,              /* an allocation failed */
-    WXP_ERR_ARG,                /* NULL or out-of-range argument */
-    WXP_ERR_IO,                 /* a file could not be read */
+    WXP_ERR_NOMEM, /* an allocation failed */
+    WXP_ERR_ARG,   /* NULL or out-of-range argument */
+    WXP_ERR_IO,    /* a file could not be read */
 
     /* keys and certificates */
-    WXP_ERR_KEY_PARSE,          /* PEM is not a key/certificate of the kind asked */
-    WXP_ERR_KEY_TYPE,           /* key is not RSA */
-    WXP_ERR_KEY_SIZE,           /* RSA key shorter than 2048 bits */
-    WXP_ERR_KEY_MISMATCH,       /* private key and certificate do not pair */
-    WXP_ERR_CRYPTO,             /* OpenSSL failed unexpectedly */
+    WXP_ERR_KEY_PARSE,    /* PEM is not a key/certificate of the kind asked */
+    WXP_ERR_KEY_TYPE,     /* key is not RSA */
+    WXP_ERR_KEY_SIZE,     /* RSA key shorter than 2048 bits */
+    WXP_ERR_KEY_MISMATCH, /* private key and certificate do not pair */
+    WXP_ERR_CRYPTO,       /* OpenSSL failed unexpectedly */
 
     /* signatures */
     WXP_ERR_BASE64,             /* signature is not strict standard Base64 */
@@ -68,9 +68,9 @@ typedef enum wxp_err {
     WXP_ERR_AUTH_MISSING_FIELD,
     WXP_ERR_AUTH_EMPTY_VALUE,
     WXP_ERR_AUTH_VALUE_TOO_LONG,
-    WXP_ERR_AUTH_BAD_VALUE,     /* character not allowed in that field */
-    WXP_ERR_AUTH_TIMESTAMP,     /* timestamp not 1..10 decimal digits */
-    WXP_ERR_AUTH_TIMESTAMP_MS,  /* timestamp looks like milliseconds */
+    WXP_ERR_AUTH_BAD_VALUE,    /* character not allowed in that field */
+    WXP_ERR_AUTH_TIMESTAMP,    /* timestamp not 1..10 decimal digits */
+    WXP_ERR_AUTH_TIMESTAMP_MS, /* timestamp looks like milliseconds */
 
     /* response signature headers (section 3) */
     WXP_ERR_RESP_MISSING_HEADER, /* a Wechatpay-* header is absent or empty */
@@ -80,14 +80,14 @@ typedef enum wxp_err {
     WXP_ERR_RESP_UNKNOWN_SERIAL, /* no key for Wechatpay-Serial */
 
     /* path templates (section 4) */
-    WXP_ERR_TEMPLATE_SYNTAX,     /* template itself is malformed */
-    WXP_ERR_TEMPLATE_PARAM,      /* a {name} has no value */
-    WXP_ERR_PATH_ABSOLUTE,       /* scheme or host included in the target */
-    WXP_ERR_PATH_PREFIX,         /* extra or missing leading segments */
-    WXP_ERR_PATH_MISMATCH,       /* a literal segment differs */
+    WXP_ERR_TEMPLATE_SYNTAX, /* template itself is malformed */
+    WXP_ERR_TEMPLATE_PARAM,  /* a {name} has no value */
+    WXP_ERR_PATH_ABSOLUTE,   /* scheme or host included in the target */
+    WXP_ERR_PATH_PREFIX,     /* extra or missing leading segments */
+    WXP_ERR_PATH_MISMATCH,   /* a literal segment differs */
     WXP_ERR_PATH_TRAILING_SLASH,
-    WXP_ERR_PATH_CAMEL_CASE,     /* chain segment not turned to dash-case */
-    WXP_ERR_PATH_UNEXPANDED,     /* {name} or _name_ left in the target */
+    WXP_ERR_PATH_CAMEL_CASE, /* chain segment not turned to dash-case */
+    WXP_ERR_PATH_UNEXPANDED, /* {name} or _name_ left in the target */
     WXP_ERR_PATH_EMPTY_PARAM,
     WXP_ERR_PATH_DOUBLE_ENCODED, /* %25XX: encoded twice */
     WXP_ERR_PATH_SLASH_IN_PARAM, /* raw or %2F slash inside a parameter */
@@ -95,8 +95,8 @@ typedef enum wxp_err {
     WXP_ERR_PATH_PARAM_TOO_LONG,
 
     /* fields (section 4) */
-    WXP_ERR_FIELD_LENGTH,        /* outside the allowed length */
-    WXP_ERR_FIELD_CHARSET,       /* character outside the allowed set */
+    WXP_ERR_FIELD_LENGTH,  /* outside the allowed length */
+    WXP_ERR_FIELD_CHARSET, /* character outside the allowed set */
 
     /* JSON bodies */
     WXP_ERR_JSON_SYNTAX,
@@ -122,8 +122,7 @@ typedef struct wxp_diag {
 
 /* Fills diag (when not NULL) with field and a printf-style sentence, and
  * returns err, so a check reads `return wxp_fail(diag, WXP_ERR_X, "f", ...)`. */
-wxp_err wxp_fail(wxp_diag *diag, wxp_err err, const char *field,
-                 const char *fmt, ...)
+wxp_err wxp_fail(wxp_diag *diag, wxp_err err, const char *field, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
@@ -151,16 +150,14 @@ int wxp_span_eq(wxp_span s, const char *lit);
 /* "METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n": what a request signs. TARGET is
  * the path plus "?query" exactly as sent; BODY is the raw bytes (empty for
  * GET). *out is NUL-terminated, *out_len excludes the NUL. */
-WXP_MUST_CHECK wxp_err wxp_request_message(wxp_span method, wxp_span target,
-                                           int64_t timestamp, wxp_span nonce,
-                                           wxp_span body, char **out,
+WXP_MUST_CHECK wxp_err wxp_request_message(wxp_span method, wxp_span target, int64_t timestamp,
+                                           wxp_span nonce, wxp_span body, char **out,
                                            size_t *out_len);
 
 /* "TIMESTAMP\nNONCE\nBODY\n": what a response signs. TIMESTAMP is the
  * Wechatpay-Timestamp header text as received. */
-WXP_MUST_CHECK wxp_err wxp_response_message(wxp_span timestamp, wxp_span nonce,
-                                            wxp_span body, char **out,
-                                            size_t *out_len);
+WXP_MUST_CHECK wxp_err wxp_response_message(wxp_span timestamp, wxp_span nonce, wxp_span body,
+                                            char **out, size_t *out_len);
 
 /* 32 random characters of [0-9A-Za-z] plus NUL, from the OS CSPRNG. */
 #define WXP_NONCE_LEN 32
@@ -173,22 +170,19 @@ WXP_MUST_CHECK wxp_err wxp_nonce(char out[WXP_NONCE_LEN + 1]);
 typedef struct wxp_key wxp_key;
 
 /* Private key, PEM: PKCS#8 ("PRIVATE KEY") or PKCS#1 ("RSA PRIVATE KEY"). */
-WXP_MUST_CHECK wxp_err wxp_key_private_pem(const char *pem, size_t len,
-                                           wxp_key **out, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_key_private_pem(const char *pem, size_t len, wxp_key **out,
+                                           wxp_diag *diag);
 /* Public key, PEM: SubjectPublicKeyInfo ("PUBLIC KEY") or PKCS#1 ("RSA
  * PUBLIC KEY"). */
-WXP_MUST_CHECK wxp_err wxp_key_public_pem(const char *pem, size_t len,
-                                          wxp_key **out, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_key_public_pem(const char *pem, size_t len, wxp_key **out,
+                                          wxp_diag *diag);
 /* X.509 certificate, PEM: its public key and serial. */
-WXP_MUST_CHECK wxp_err wxp_key_certificate_pem(const char *pem, size_t len,
-                                               wxp_key **out, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out,
+                                               wxp_diag *diag);
 /* The same three reading a file; the diagnostic names the file. */
-WXP_MUST_CHECK wxp_err wxp_key_private_file(const char *path, wxp_key **out,
-                                            wxp_diag *diag);
-WXP_MUST_CHECK wxp_err wxp_key_public_file(const char *path, wxp_key **out,
-                                           wxp_diag *diag);
-WXP_MUST_CHECK wxp_err wxp_key_certificate_file(const char *path,
-                                                wxp_key **out, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_key_private_file(const char *path, wxp_key **out, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_key_public_file(const char *path, wxp_key **out, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_key_certificate_file(const char *path, wxp_key **out, wxp_diag *diag);
 void wxp_key_free(wxp_key *key);
 
 /* Certificate serial as uppercase hex without leading zeros (how the SDKs
@@ -202,19 +196,18 @@ size_t wxp_key_size(const wxp_key *key);
 
 /* SHA256withRSA (RSASSA-PKCS1-v1_5) over msg, Base64 without line breaks.
  * `key` must be private. */
-WXP_MUST_CHECK wxp_err wxp_sign(const wxp_key *key, const void *msg, size_t len,
-                                char **sig_b64);
+WXP_MUST_CHECK wxp_err wxp_sign(const wxp_key *key, const void *msg, size_t len, char **sig_b64);
 /* Verifies a Base64 signature over msg. Distinct results: WXP_OK,
  * WXP_ERR_SIGNTEST_PROBE, WXP_ERR_BASE64, WXP_ERR_SIGNATURE_LENGTH,
  * WXP_ERR_SIGNATURE_MISMATCH. */
-WXP_MUST_CHECK wxp_err wxp_verify(const wxp_key *key, const void *msg,
-                                  size_t len, wxp_span sig_b64, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_verify(const wxp_key *key, const void *msg, size_t len, wxp_span sig_b64,
+                                  wxp_diag *diag);
 
 /* Strict standard Base64 (RFC 4648 section 4): length a multiple of 4,
  * alphabet A-Z a-z 0-9 + /, '=' only as final padding, unused bits zero, no
  * whitespace. Writes at most `cap` bytes to out. */
-WXP_MUST_CHECK wxp_err wxp_base64_decode(wxp_span in, unsigned char *out,
-                                         size_t cap, size_t *out_len);
+WXP_MUST_CHECK wxp_err wxp_base64_decode(wxp_span in, unsigned char *out, size_t cap,
+                                         size_t *out_len);
 
 /* Serial (or public key id) -> verification key. Holds platform
  * certificates and WeChat Pay public keys side by side (section 3). */
@@ -224,8 +217,7 @@ void wxp_keyring_free(wxp_keyring *ring);
 /* Adds `key` under `serial`; NULL serial means the key's certificate serial.
  * On WXP_OK the ring owns the key; on error the caller still does. A serial
  * already present is WXP_ERR_ARG. */
-WXP_MUST_CHECK wxp_err wxp_keyring_add(wxp_keyring *ring, const char *serial,
-                                       wxp_key *key);
+WXP_MUST_CHECK wxp_err wxp_keyring_add(wxp_keyring *ring, const char *serial, wxp_key *key);
 /* Exact, case-sensitive lookup; NULL when absent. */
 const wxp_key *wxp_keyring_find(const wxp_keyring *ring, wxp_span serial);
 
@@ -253,8 +245,7 @@ WXP_MUST_CHECK wxp_err wxp_auth_build(const wxp_auth *auth, char **out);
 /* Parses a header VALUE strictly: the scheme, one space, then the five
  * `key="value"` pairs in any order joined by ','. Names the offending field
  * in diag->field. */
-WXP_MUST_CHECK wxp_err wxp_auth_parse(wxp_span header, wxp_auth *out,
-                                      wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_auth_parse(wxp_span header, wxp_auth *out, wxp_diag *diag);
 
 /* ----------------------------------- response verification (section 3) */
 
@@ -262,20 +253,19 @@ WXP_MUST_CHECK wxp_err wxp_auth_parse(wxp_span header, wxp_auth *out,
 
 /* Header values as received; signature_type may be {NULL,0} (optional). */
 typedef struct wxp_response_headers {
-    wxp_span timestamp; /* Wechatpay-Timestamp */
-    wxp_span nonce;     /* Wechatpay-Nonce */
-    wxp_span signature; /* Wechatpay-Signature */
-    wxp_span serial;    /* Wechatpay-Serial */
+    wxp_span timestamp;      /* Wechatpay-Timestamp */
+    wxp_span nonce;          /* Wechatpay-Nonce */
+    wxp_span signature;      /* Wechatpay-Signature */
+    wxp_span serial;         /* Wechatpay-Serial */
     wxp_span signature_type; /* Wechatpay-Signature-Type */
 } wxp_response_headers;
 
 /* Checks, in order: headers present, signature type, timestamp syntax,
  * |now - timestamp| < max_skew (seconds; <= 0 means the default 300),
  * serial known, then the signature over TIMESTAMP\nNONCE\nBODY\n. */
-WXP_MUST_CHECK wxp_err wxp_response_verify(const wxp_keyring *ring,
-                                           const wxp_response_headers *h,
-                                           wxp_span body, int64_t now,
-                                           int64_t max_skew, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_response_verify(const wxp_keyring *ring, const wxp_response_headers *h,
+                                           wxp_span body, int64_t now, int64_t max_skew,
+                                           wxp_diag *diag);
 
 /* ---------------------------------------- path templates (section 4) */
 
@@ -288,17 +278,14 @@ typedef struct wxp_param {
 /* Replaces every {name} by its value, percent-encoding each byte outside
  * RFC 3986 unreserved (A-Z a-z 0-9 - . _ ~) as %XX (uppercase), so '*' is
  * %2A and '|' is %7C. The result always starts with '/'. */
-WXP_MUST_CHECK wxp_err wxp_template_expand(const char *tmpl,
-                                           const wxp_param *params,
-                                           size_t nparams, char **out,
-                                           wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_template_expand(const char *tmpl, const wxp_param *params,
+                                           size_t nparams, char **out, wxp_diag *diag);
 
 /* Chain form to template: segments joined by '/', camelCase becomes
  * dash-case and `_name_` becomes `{name}`:
  * "v3/pay/transactions/outTradeNo/_out_trade_no_/reverse" ->
  * "v3/pay/transactions/out-trade-no/{out_trade_no}/reverse". */
-WXP_MUST_CHECK wxp_err wxp_chain_to_template(const char *chain, char **out,
-                                             wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_chain_to_template(const char *chain, char **out, wxp_diag *diag);
 
 #define WXP_MATCH_MAX_PARAMS 4
 #define WXP_PARAM_MAX_LEN 128
@@ -309,8 +296,8 @@ typedef struct wxp_match {
     wxp_span query; /* after '?', {NULL,0} when there is none */
     size_t nparams;
     struct {
-        wxp_span name; /* into the template, without braces */
-        wxp_span raw;  /* into the target, still percent-encoded */
+        wxp_span name;                     /* into the template, without braces */
+        wxp_span raw;                      /* into the target, still percent-encoded */
         char value[WXP_PARAM_MAX_LEN + 1]; /* percent-decoded, NUL-ended */
         size_t value_len;
     } params[WXP_MATCH_MAX_PARAMS];
@@ -320,8 +307,8 @@ typedef struct wxp_match {
  * template whose {name} parameters fill whole segments. On mismatch the
  * error says which mistake it is (WXP_ERR_PATH_*) and diag names the
  * segment, the expected and received text and the likely fix. */
-WXP_MUST_CHECK wxp_err wxp_template_match(const char *tmpl, wxp_span target,
-                                          wxp_match *out, wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_template_match(const char *tmpl, wxp_span target, wxp_match *out,
+                                          wxp_diag *diag);
 
 /* -------------------------------------------- field rules (section 4) */
 
@@ -357,21 +344,17 @@ typedef struct wxp_error_body {
 } wxp_error_body;
 
 /* Builds the compact request body {"appid":"..","mchid":".."}. */
-WXP_MUST_CHECK wxp_err wxp_reverse_request_build(const char *appid,
-                                                 const char *mchid, char **out);
+WXP_MUST_CHECK wxp_err wxp_reverse_request_build(const char *appid, const char *mchid, char **out);
 /* Parsers take raw bytes, need a JSON object, name the missing, mistyped or
  * repeated field in diag->field, and ignore fields they do not know. Values
  * longer than the struct holds are WXP_ERR_JSON_FIELD_TOO_LONG. */
-WXP_MUST_CHECK wxp_err wxp_reverse_request_parse(wxp_span body,
-                                                 wxp_reverse_request *out,
+WXP_MUST_CHECK wxp_err wxp_reverse_request_parse(wxp_span body, wxp_reverse_request *out,
                                                  wxp_diag *diag);
-WXP_MUST_CHECK wxp_err wxp_reverse_response_parse(wxp_span body,
-                                                  wxp_reverse_response *out,
+WXP_MUST_CHECK wxp_err wxp_reverse_response_parse(wxp_span body, wxp_reverse_response *out,
                                                   wxp_diag *diag);
 /* On WXP_OK free out->detail with wxp_error_body_clear(). A message longer
  * than the buffer is cut (not an error: it is only shown to people). */
-WXP_MUST_CHECK wxp_err wxp_error_body_parse(wxp_span body, wxp_error_body *out,
-                                            wxp_diag *diag);
+WXP_MUST_CHECK wxp_err wxp_error_body_parse(wxp_span body, wxp_error_body *out, wxp_diag *diag);
 void wxp_error_body_clear(wxp_error_body *eb);
 
 #ifdef __cplusplus

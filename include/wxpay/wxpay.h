@@ -83,10 +83,10 @@ typedef enum wxpay_setting {
     WXPAY_SETTING_MERCHANT_KEY,    /* wxpay_set_merchant_key_file() */
     WXPAY_SETTING_MERCHANT_SERIAL, /* its serial, or wxpay_set_merchant_cert_file() */
     WXPAY_SETTING_MERCHANT_CERT,
-    WXPAY_SETTING_WECHATPAY_KEY,   /* a public key or a platform certificate */
+    WXPAY_SETTING_WECHATPAY_KEY, /* a public key or a platform certificate */
     WXPAY_SETTING_RESOLVE,
     WXPAY_SETTING_NONCE,
-    WXPAY_SETTING_REQUEST          /* the call's own arguments (method, path, ids) */
+    WXPAY_SETTING_REQUEST /* the call's own arguments (method, path, ids) */
 } wxpay_setting;
 
 /* The last error of a call that gives no result, in words (never NULL),
@@ -102,13 +102,12 @@ WXPAY_MUST_CHECK wxpay_code wxpay_set_backup_url(wxpay_client *c, const char *ur
 WXPAY_MUST_CHECK wxpay_code wxpay_set_mchid(wxpay_client *c, const char *mchid);
 /* The merchant API private key (PEM file) and its certificate serial. */
 WXPAY_MUST_CHECK wxpay_code wxpay_set_merchant_key_file(wxpay_client *c, const char *path,
-                                       const char *serial);
+                                                        const char *serial);
 /* Reads the serial from the merchant certificate instead of typing it. */
 WXPAY_MUST_CHECK wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path);
 /* WeChat Pay verification keys; several may be added, of both kinds. */
-WXPAY_MUST_CHECK wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c,
-                                               const char *path,
-                                               const char *key_id);
+WXPAY_MUST_CHECK wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c, const char *path,
+                                                                const char *key_id);
 WXPAY_MUST_CHECK wxpay_code wxpay_add_platform_cert_file(wxpay_client *c, const char *path);
 /* Per attempt, in milliseconds (defaults 3000 and 5000). */
 WXPAY_MUST_CHECK wxpay_code wxpay_set_timeouts(wxpay_client *c, long connect_ms, long total_ms);
@@ -116,7 +115,7 @@ WXPAY_MUST_CHECK wxpay_code wxpay_set_timeouts(wxpay_client *c, long connect_ms,
  * (default 200), doubles, is capped at max_ms (default 5000), and is
  * jittered to 50-100% of that. */
 WXPAY_MUST_CHECK wxpay_code wxpay_set_retry(wxpay_client *c, int retries, long base_ms,
-                           long max_ms);
+                                            long max_ms);
 /* Answer timestamp window in seconds (default 300). */
 WXPAY_MUST_CHECK wxpay_code wxpay_set_skew(wxpay_client *c, int64_t seconds);
 /* Extra text before the default "wxpay-c/VERSION curl/VERSION". */
@@ -145,7 +144,7 @@ void wxpay_result_free(wxpay_result *r);
 wxpay_code wxpay_result_code(const wxpay_result *r);
 /* A sentence saying what happened and why (the per-result error buffer). */
 const char *wxpay_result_detail(const wxpay_result *r);
-long wxpay_result_http_status(const wxpay_result *r); /* 0: no answer */
+long wxpay_result_http_status(const wxpay_result *r);       /* 0: no answer */
 const char *wxpay_result_request_id(const wxpay_result *r); /* "" if none */
 /* WeChat Pay's error code and message for WXPAY_E_BUSINESS ("" if none). */
 const char *wxpay_result_error_code(const wxpay_result *r);
@@ -169,21 +168,21 @@ const char *wxpay_result_mchid(const wxpay_result *r);
  * or the chain form ("v3/pay/transactions/outTradeNo/_out_trade_no_/reverse").
  * json_body may be NULL (no body). Always sets *out unless out of memory. */
 WXPAY_MUST_CHECK wxpay_code wxpay_request(wxpay_client *c, const char *method, const char *path,
-                         const wxp_param *params, size_t nparams,
-                         const char *json_body, wxpay_result **out);
+                                          const wxp_param *params, size_t nparams,
+                                          const char *json_body, wxpay_result **out);
 
 /* Reverses an order. WXPAY_OK only when the verified answer says so; the
  * result then names appid, mchid and out_trade_no. */
 WXPAY_MUST_CHECK wxpay_code wxpay_reverse(wxpay_client *c, const char *out_trade_no,
-                         const char *appid, wxpay_result **out);
+                                          const char *appid, wxpay_result **out);
 
 /* The exact HTTP request an attempt would send, without sending it:
  * "METHOD URL\nHeader: value\n...\n\nBODY". Caller frees with free(). */
 WXPAY_MUST_CHECK wxpay_code wxpay_dry_run(wxpay_client *c, const char *method, const char *path,
-                         const wxp_param *params, size_t nparams,
-                         const char *json_body, char **out);
+                                          const wxp_param *params, size_t nparams,
+                                          const char *json_body, char **out);
 WXPAY_MUST_CHECK wxpay_code wxpay_dry_run_reverse(wxpay_client *c, const char *out_trade_no,
-                                 const char *appid, char **out);
+                                                  const char *appid, char **out);
 
 /* ------------------------------------------------------------------ async */
 
@@ -195,12 +194,12 @@ typedef void (*wxpay_done_fn)(void *user, wxpay_result *r);
 wxpay_multi *wxpay_multi_new(wxpay_client *c);
 void wxpay_multi_free(wxpay_multi *m);
 WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *method,
-                                   const char *path, const wxp_param *params,
-                                   size_t nparams, const char *json_body,
-                                   wxpay_done_fn done, void *user);
+                                                    const char *path, const wxp_param *params,
+                                                    size_t nparams, const char *json_body,
+                                                    wxpay_done_fn done, void *user);
 WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *out_trade_no,
-                                   const char *appid, wxpay_done_fn done,
-                                   void *user);
+                                                    const char *appid, wxpay_done_fn done,
+                                                    void *user);
 /* Drives transfers for at most timeout_ms, calling done() for each request
  * that ended; returns how many are still in progress. */
 int wxpay_multi_poll(wxpay_multi *m, int timeout_ms);

@@ -109,7 +109,8 @@ static void paid_order_is_refunded_and_the_refund_shows_in_the_admin_api(void **
     mt_admin(f->mock, "GET", "/__admin/orders/flow_paid", NULL, &a);
     cJSON *j = mt_json(&a);
     assert_string_equal(cJSON_GetObjectItem(j, "trade_state")->valuestring, "REVOKED");
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "refund"), "amount")->valueint, 1999);
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "refund"), "amount")->valueint,
+                     1999);
     cJSON_Delete(j);
     wxm_answer_clear(&a);
 }
@@ -124,9 +125,13 @@ static void already_reversed_order_is_success(void **state)
 static void business_errors_carry_code_message_and_are_not_retried(void **state)
 {
     fixture *f = *state;
-    const struct { const char *otn, *put, *code; long status; } rows[] = {
+    const struct {
+        const char *otn, *put, *code;
+        long status;
+    } rows[] = {
         {"flow_closed", "{\"trade_state\":\"CLOSED\"}", "ORDER_CLOSED", 400},
-        {"flow_expired", "{\"trade_state\":\"SUCCESS\",\"age_seconds\":700000}", "REVERSE_EXPIRE", 400},
+        {"flow_expired", "{\"trade_state\":\"SUCCESS\",\"age_seconds\":700000}", "REVERSE_EXPIRE",
+         400},
         {"notfound_flow", NULL, "ORDER_NOT_EXIST", 404},
     };
     for (size_t i = 0; i < 3; i++) {
@@ -145,7 +150,8 @@ static void business_errors_carry_code_message_and_are_not_retried(void **state)
 static void system_error_then_success_is_retried_and_seen_in_the_journal(void **state)
 {
     fixture *f = *state;
-    mt_put_order(f->mock, "flow_syserr", "{\"trade_state\":\"SUCCESS\",\"script\":[\"system_error\",\"system_error\"]}");
+    mt_put_order(f->mock, "flow_syserr",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"system_error\",\"system_error\"]}");
     wxpay_result *r = reverse(f, "flow_syserr", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 3);
     wxpay_result_free(r);
@@ -156,7 +162,8 @@ static void system_error_then_success_is_retried_and_seen_in_the_journal(void **
 static void frequency_limited_then_success_is_retried(void **state)
 {
     fixture *f = *state;
-    mt_put_order(f->mock, "flow_429", "{\"trade_state\":\"NOTPAY\",\"script\":[\"frequency_limited\"]}");
+    mt_put_order(f->mock, "flow_429",
+                 "{\"trade_state\":\"NOTPAY\",\"script\":[\"frequency_limited\"]}");
     wxpay_result *r = reverse(f, "flow_429", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 2);
     wxpay_result_free(r);
@@ -166,7 +173,8 @@ static void system_error_on_every_attempt_ends_as_that_business_error(void **sta
 {
     fixture *f = *state;
     mt_put_order(f->mock, "flow_syserr_all",
-                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"system_error\",\"system_error\",\"system_error\",\"system_error\",\"system_error\"]}");
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"system_error\",\"system_error\","
+                 "\"system_error\",\"system_error\",\"system_error\"]}");
     wxpay_result *r = reverse(f, "flow_syserr_all", WXPAY_E_BUSINESS);
     assert_string_equal(wxpay_result_error_code(r), "SYSTEM_ERROR");
     assert_int_equal(wxpay_result_attempts(r), 4); /* 1 + 3 retries */
@@ -176,8 +184,9 @@ static void system_error_on_every_attempt_ends_as_that_business_error(void **sta
 static void delay_past_the_timeout_with_state_applied_ends_reversed_with_one_refund(void **state)
 {
     fixture *f = *state;
-    mt_put_order(f->mock, "flow_late", "{\"trade_state\":\"SUCCESS\",\"amount\":640,"
-                                       "\"script\":[{\"action\":\"delay\",\"ms\":1500,\"apply\":\"before\"}]}");
+    mt_put_order(f->mock, "flow_late",
+                 "{\"trade_state\":\"SUCCESS\",\"amount\":640,"
+                 "\"script\":[{\"action\":\"delay\",\"ms\":1500,\"apply\":\"before\"}]}");
     wxpay_result *r = reverse(f, "flow_late", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 2);
     wxpay_result_free(r);
@@ -189,7 +198,8 @@ static void delay_past_the_timeout_with_state_applied_ends_reversed_with_one_ref
 static void hang_then_success_is_retried_after_the_timeout(void **state)
 {
     fixture *f = *state;
-    mt_put_order(f->mock, "flow_hang", "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":5000}]}");
+    mt_put_order(f->mock, "flow_hang",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":5000}]}");
     wxpay_result *r = reverse(f, "flow_hang", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 2);
     wxpay_result_free(r);
@@ -198,8 +208,9 @@ static void hang_then_success_is_retried_after_the_timeout(void **state)
 static void hang_on_every_attempt_is_a_timeout(void **state)
 {
     fixture *f = *state;
-    mt_put_order(f->mock, "flow_hang_all", "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":3000},"
-                                           "{\"action\":\"hang\",\"ms\":3000}]}");
+    mt_put_order(f->mock, "flow_hang_all",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":3000},"
+                 "{\"action\":\"hang\",\"ms\":3000}]}");
     assert_int_equal(wxpay_set_retry(f->client, 1, 10, 10), WXPAY_OK);
     wxpay_result *r = reverse(f, "flow_hang_all", WXPAY_E_TIMEOUT);
     assert_int_equal(wxpay_result_http_status(r), 0);
@@ -215,7 +226,8 @@ static void drop_is_retried_and_every_drop_is_a_transport_failure(void **state)
     wxpay_result *r = reverse(f, "flow_drop", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 2);
     wxpay_result_free(r);
-    mt_put_order(f->mock, "flow_drop_all", "{\"trade_state\":\"SUCCESS\",\"script\":[\"drop\",\"drop\",\"drop\",\"drop\"]}");
+    mt_put_order(f->mock, "flow_drop_all",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"drop\",\"drop\",\"drop\",\"drop\"]}");
     r = reverse(f, "flow_drop_all", WXPAY_E_TRANSPORT);
     assert_int_equal(wxpay_result_attempts(r), 4);
     wxpay_result_free(r);
@@ -243,7 +255,8 @@ static void drop_on_a_reused_connection_is_not_resent_as_is(void **state)
 {
     fixture *f = *state;
     wxpay_result_free(reverse(f, "flow_keepalive_1", WXPAY_OK)); /* leaves a connection open */
-    mt_put_order(f->mock, "flow_keepalive_2", "{\"trade_state\":\"SUCCESS\",\"script\":[\"drop\"]}");
+    mt_put_order(f->mock, "flow_keepalive_2",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"drop\"]}");
     wxpay_result *r = reverse(f, "flow_keepalive_2", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 2);
     wxpay_result_free(r);
@@ -257,7 +270,11 @@ static void drop_on_a_reused_connection_is_not_resent_as_is(void **state)
 static void bad_answers_are_reported_each_as_its_own_result(void **state)
 {
     fixture *f = *state;
-    const struct { const char *step; wxpay_code want; wxp_err verify; } rows[] = {
+    const struct {
+        const char *step;
+        wxpay_code want;
+        wxp_err verify;
+    } rows[] = {
         {"bad_signature", WXPAY_E_VERIFY, WXP_ERR_SIGNATURE_MISMATCH},
         {"signtest", WXPAY_E_VERIFY, WXP_ERR_SIGNTEST_PROBE},
         {"unsigned", WXPAY_E_VERIFY, WXP_ERR_RESP_MISSING_HEADER},
@@ -268,7 +285,8 @@ static void bad_answers_are_reported_each_as_its_own_result(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char otn[32], put[128];
         snprintf(otn, sizeof(otn), "flow_fault_%zu", i);
-        snprintf(put, sizeof(put), "{\"trade_state\":\"SUCCESS\",\"script\":[\"%s\"]}", rows[i].step);
+        snprintf(put, sizeof(put), "{\"trade_state\":\"SUCCESS\",\"script\":[\"%s\"]}",
+                 rows[i].step);
         mt_put_order(f->mock, otn, put);
         wxpay_result *r = reverse(f, otn, rows[i].want);
         assert_int_equal(wxpay_result_verify_error(r), rows[i].verify);
@@ -278,7 +296,8 @@ static void bad_answers_are_reported_each_as_its_own_result(void **state)
     }
     /* A 502 HTML page on every attempt. */
     mt_put_order(f->mock, "flow_gateway",
-                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"gateway_html\",\"gateway_html\",\"gateway_html\",\"gateway_html\"]}");
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"gateway_html\",\"gateway_html\","
+                 "\"gateway_html\",\"gateway_html\"]}");
     wxpay_result *r = reverse(f, "flow_gateway", WXPAY_E_MALFORMED);
     assert_int_equal(wxpay_result_http_status(r), 502);
     assert_non_null(strstr(wxpay_result_detail(r), "text/html"));
@@ -362,8 +381,10 @@ static void async_poll_reports_progress_and_mixed_outcomes(void **state)
     wxpay_multi *m = wxpay_multi_new(f->client);
     tally t = {0, 0};
     assert_int_equal(wxpay_multi_add_reverse(m, "paid_mix_1", TU_APPID, count_done, &t), WXPAY_OK);
-    assert_int_equal(wxpay_multi_add_reverse(m, "closed_mix_1", TU_APPID, count_done, &t), WXPAY_OK);
-    assert_int_equal(wxpay_multi_add_reverse(m, "syserr_mix_1", TU_APPID, count_done, &t), WXPAY_OK);
+    assert_int_equal(wxpay_multi_add_reverse(m, "closed_mix_1", TU_APPID, count_done, &t),
+                     WXPAY_OK);
+    assert_int_equal(wxpay_multi_add_reverse(m, "syserr_mix_1", TU_APPID, count_done, &t),
+                     WXPAY_OK);
     int left = 3, rounds = 0;
     while (left > 0 && rounds++ < 1000)
         left = wxpay_multi_poll(m, 10);
@@ -396,7 +417,8 @@ static void template_chain_and_generic_request_styles_agree(void **state)
     /* A GET with a query, through the generic call: verified, not a reverse. */
     wxp_param q[] = {{"out_trade_no", "style_template"}, {"mchid", TU_MCHID}};
     wxpay_result *r = NULL;
-    assert_int_equal(wxpay_request(f->client, "GET", "v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={mchid}",
+    assert_int_equal(wxpay_request(f->client, "GET",
+                                   "v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={mchid}",
                                    q, 2, NULL, &r),
                      WXPAY_OK);
     size_t len;
@@ -418,7 +440,8 @@ static void certificate_mode_verifies_with_the_platform_certificate(void **state
     char *dir = tu_fixture_path("");
     const char *json =
         "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
-        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/wechatpay_key.pem\","
+        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
+        "wechatpay_key.pem\","
         "\"mode\":\"certificate\",\"certificate\":\"keys/wechatpay_cert.pem\"}}";
     wxm_config *cfg = NULL;
     wxm_mock *m = NULL;

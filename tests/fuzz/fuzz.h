@@ -11,10 +11,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts (a finding) when cond is false: for invariants. */
-#define FUZZ_ASSERT(cond)                                                                        \
-    do {                                                                                         \
-        if (!(cond))                                                                             \
-            fuzz_fail(#cond, __FILE__, __LINE__);                                                \
+#define FUZZ_ASSERT(cond)                                                                          \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            fuzz_fail(#cond, __FILE__, __LINE__);                                                  \
     } while (0)
 void fuzz_fail(const char *what, const char *file, int line);
 

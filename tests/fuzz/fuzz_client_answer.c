@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const char *v = colon + 1;
                 while (v < nl && *v == ' ')
                     v++;
-                size_t vl = (size_t)(nl - v) < sizeof(a.headers[h]) - 1 ? (size_t)(nl - v) : sizeof(a.headers[h]) - 1;
+                size_t vl = (size_t)(nl - v) < sizeof(a.headers[h]) - 1 ? (size_t)(nl - v)
+                                                                        : sizeof(a.headers[h]) - 1;
                 memcpy(a.headers[h], v, vl);
                 a.headers[h][vl] = '\0';
                 a.present[h] = true;
@@ -81,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len;
         snprintf(a.headers[WXPAY_H_TIMESTAMP], sizeof(a.headers[0]), "%lld", (long long)time(NULL));
         a.present[WXPAY_H_TIMESTAMP] = true;
-        if (wxp_response_message(wxp_span_of(a.headers[WXPAY_H_TIMESTAMP]), wxp_span_of(a.headers[WXPAY_H_NONCE]),
+        if (wxp_response_message(wxp_span_of(a.headers[WXPAY_H_TIMESTAMP]),
+                                 wxp_span_of(a.headers[WXPAY_H_NONCE]),
                                  (wxp_span){a.body, a.body_len}, &msg, &len) == WXP_OK &&
             wxp_sign(wechatpay, msg, len, &sig) == WXP_OK)
             snprintf(a.headers[WXPAY_H_SIGNATURE], sizeof(a.headers[0]), "%s", sig);
@@ -91,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool retry;
     wxpay_result *r = Wxpay_judge(client, &spec, &a, 1, &retry);
     if (r && wxpay_result_code(r) == WXPAY_OK)
-        FUZZ_ASSERT(strcmp(wxpay_result_out_trade_no(r), OTN) == 0 && a.status >= 200 && a.status < 300);
+        FUZZ_ASSERT(strcmp(wxpay_result_out_trade_no(r), OTN) == 0 && a.status >= 200 &&
+                    a.status < 300);
     wxpay_result_free(r);
     free(a.body);
     return 0;

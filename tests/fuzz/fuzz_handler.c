@@ -22,7 +22,8 @@ static void setup(void)
     wxm_config *cfg = NULL;
     if (mock)
         return;
-    if (wxm_config_load(fuzz_fixture("mock.json"), &cfg, NULL) != WXM_OK || wxm_mock_new(cfg, &mock) != WXM_OK ||
+    if (wxm_config_load(fuzz_fixture("mock.json"), &cfg, NULL) != WXM_OK ||
+        wxm_mock_new(cfg, &mock) != WXM_OK ||
         wxp_key_private_file(fuzz_fixture("keys/merchant_key.pem"), &merchant, NULL) != WXP_OK)
         fuzz_fail("fixtures load", __FILE__, __LINE__);
 }
@@ -31,11 +32,14 @@ static char *sign(wxp_span method, wxp_span target, wxp_span body)
 {
     char *msg = NULL, *sig = NULL, *hdr = NULL;
     size_t len;
-    if (wxp_request_message(method, target, NOW, wxp_span_of("FuzzNonce"), body, &msg, &len) != WXP_OK)
+    if (wxp_request_message(method, target, NOW, wxp_span_of("FuzzNonce"), body, &msg, &len) !=
+        WXP_OK)
         return NULL;
     if (wxp_sign(merchant, msg, len, &sig) == WXP_OK) {
-        wxp_auth a = {wxp_span_of("1230000109"), wxp_span_of("FuzzNonce"), wxp_span_of(""),
-                      wxp_span_of("3775B6A45ACD588826D15E583A95F5DD00000001"), wxp_span_of(sig), NOW};
+        wxp_auth a = {
+            wxp_span_of("1230000109"), wxp_span_of("FuzzNonce"),
+            wxp_span_of(""),           wxp_span_of("3775B6A45ACD588826D15E583A95F5DD00000001"),
+            wxp_span_of(sig),          NOW};
         if (wxp_auth_build(&a, &hdr) != WXP_OK)
             hdr = NULL;
     }

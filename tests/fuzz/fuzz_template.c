@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     wxp_match m;
     wxp_span t = {(const char *)data, size};
-    if (wxp_template_match("/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", t, &m, NULL) == WXP_OK) {
+    if (wxp_template_match("/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", t, &m,
+                           NULL) == WXP_OK) {
         FUZZ_ASSERT(m.nparams == 1);
         FUZZ_ASSERT(m.params[0].value_len <= WXP_PARAM_MAX_LEN);
     }
@@ -26,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(value, data, size);
     value[size] = '\0';
     wxp_param p = {"out_trade_no", value};
-    if (wxp_template_expand("v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", &p, 1, &target, NULL) == WXP_OK) {
+    if (wxp_template_expand("v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", &p, 1,
+                            &target, NULL) == WXP_OK) {
         size_t vlen = strlen(value);
         wxp_err e = wxp_template_match("/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse",
                                        wxp_span_of(target), &m, NULL);

@@ -74,8 +74,8 @@ void mt_init(mt_req *r, const char *method, const char *target, const char *body
         mt_header(r, "Content-Type", "application/json");
 }
 
-void mt_sign_message(mt_req *r, const wxp_key *key, int64_t ts, const char *nonce,
-                     const char *msg, size_t len)
+void mt_sign_message(mt_req *r, const wxp_key *key, int64_t ts, const char *nonce, const char *msg,
+                     size_t len)
 {
     char *sig = NULL, *hdr = NULL;
     assert_int_equal(wxp_sign(key, msg, len, &sig), WXP_OK);
@@ -102,8 +102,8 @@ void mt_sign(mt_req *r, int64_t ts, const char *nonce)
         nonce = fresh;
     }
     assert_int_equal(wxp_request_message(wxp_span_of(r->method), wxp_span_of(r->target), ts,
-                                         wxp_span_of(nonce), (wxp_span){r->body, r->body_len},
-                                         &msg, &len),
+                                         wxp_span_of(nonce), (wxp_span){r->body, r->body_len}, &msg,
+                                         &len),
                      WXP_OK);
     wxp_key *key = tu_private_key("merchant_key.pem");
     mt_sign_message(r, key, ts, nonce, msg, len);
@@ -162,7 +162,8 @@ const char *mt_code(const wxm_answer *a, char buf[64])
 wxp_err mt_verify_answer(const wxm_answer *a, int64_t now, wxp_diag *diag)
 {
     wxp_keyring *ring = wxp_keyring_new();
-    assert_int_equal(wxp_keyring_add(ring, TU_PUBKEY_ID, tu_public_key("wechatpay_pub.pem")), WXP_OK);
+    assert_int_equal(wxp_keyring_add(ring, TU_PUBKEY_ID, tu_public_key("wechatpay_pub.pem")),
+                     WXP_OK);
     assert_int_equal(wxp_keyring_add(ring, NULL, tu_certificate("wechatpay_cert.pem")), WXP_OK);
     wxp_response_headers h = {
         .timestamp = wxp_span_of(mt_header_of(a, "Wechatpay-Timestamp")),
@@ -176,8 +177,7 @@ wxp_err mt_verify_answer(const wxm_answer *a, int64_t now, wxp_diag *diag)
     return e;
 }
 
-void mt_admin(wxm_mock *m, const char *method, const char *target, const char *body,
-              wxm_answer *a)
+void mt_admin(wxm_mock *m, const char *method, const char *target, const char *body, wxm_answer *a)
 {
     static mt_req r;
     mt_init(&r, method, target, body);

@@ -40,8 +40,8 @@ void mt_header(mt_req *r, const char *name, const char *value);
 void mt_sign(mt_req *r, int64_t ts, const char *nonce);
 /* Signs an arbitrary message with `key` and sets Authorization with ts and
  * nonce as given (to make deliberately wrong requests). */
-void mt_sign_message(mt_req *r, const wxp_key *key, int64_t ts, const char *nonce,
-                     const char *msg, size_t len);
+void mt_sign_message(mt_req *r, const wxp_key *key, int64_t ts, const char *nonce, const char *msg,
+                     size_t len);
 /* The wxm_request view of it. */
 const wxm_request *mt_request(mt_req *r);
 
@@ -58,8 +58,7 @@ const char *mt_code(const wxm_answer *a, char buf[64]);
 wxp_err mt_verify_answer(const wxm_answer *a, int64_t now, wxp_diag *diag);
 
 /* Admin call through the handler. */
-void mt_admin(wxm_mock *m, const char *method, const char *target, const char *body,
-              wxm_answer *a);
+void mt_admin(wxm_mock *m, const char *method, const char *target, const char *body, wxm_answer *a);
 /* PUT /__admin/orders/otn with body; asserts 200. */
 void mt_put_order(wxm_mock *m, const char *otn, const char *json);
 /* The stored order (asserts it exists). */

@@ -160,7 +160,8 @@ static void headers_over_the_limit_are_refused_cleanly(void **state)
     fixture *f = *state;
     size_t big = 200000;
     char *req = malloc(big + 256), ans[4096];
-    int n = snprintf(req, 256, "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nX-Big: ");
+    int n = snprintf(req, 256,
+                     "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nX-Big: ");
     memset(req + n, 'a', big);
     memcpy(req + n + big, "\r\n\r\n", 4);
     int st = exchange(f, req, (size_t)n + big + 4, ans, sizeof(ans));
@@ -173,8 +174,9 @@ static void content_length_longer_than_the_body_then_close(void **state)
 {
     fixture *f = *state;
     char ans[4096];
-    const char *req = "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nHost: x\r\n"
-                      "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"appid\":";
+    const char *req =
+        "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"appid\":";
     int st = exchange(f, req, strlen(req), ans, sizeof(ans));
     assert_true(st == 0 || st == 400); /* never a half request handled as whole */
     still_serving(f);
@@ -205,7 +207,8 @@ static void chunked_body_is_signed_and_verified_as_its_bytes(void **state)
     /* Replace Content-Length with chunked framing of the same body. */
     char *cl = strstr(req, "Content-Length: ");
     size_t head = (size_t)(cl - req);
-    int m = snprintf(chunked, sizeof(chunked), "%.*sTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    int m = snprintf(chunked, sizeof(chunked),
+                     "%.*sTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                      "10\r\n%.16s\r\n%zx\r\n%s\r\n0\r\n\r\n",
                      (int)head, req, MT_BODY, strlen(MT_BODY) - 16, &MT_BODY[16]);
     (void)n;
@@ -218,7 +221,8 @@ static void nul_and_invalid_utf8_get_precise_errors_and_are_journaled(void **sta
     fixture *f = *state;
     char ans[8192];
     /* %00 in the order number */
-    const char *a = "GET /v3/pay/transactions/out-trade-no/abc%00def?mchid=1230000109 HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char *a = "GET /v3/pay/transactions/out-trade-no/abc%00def?mchid=1230000109 "
+                    "HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(exchange(f, a, strlen(a), ans, sizeof(ans)), 400);
     assert_non_null(strstr(ans, "0x00"));
     /* invalid UTF-8 and a NUL in the body */
@@ -230,8 +234,10 @@ static void nul_and_invalid_utf8_get_precise_errors_and_are_journaled(void **sta
     assert_int_equal(exchange(f, req, n, ans, sizeof(ans)), 400);
     assert_non_null(strstr(ans, "PARAM_ERROR"));
     /* a header with bytes that are not text */
-    const char *c = "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n"
-                    "User-Agent: t\r\nContent-Type: application/json\r\nAuthorization: WECHATPAY2-SHA256-RSA2048 mchid=\"\xff\xfe\"\r\n"
+    const char *c = "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nHost: "
+                    "x\r\nAccept: */*\r\n"
+                    "User-Agent: t\r\nContent-Type: application/json\r\nAuthorization: "
+                    "WECHATPAY2-SHA256-RSA2048 mchid=\"\xff\xfe\"\r\n"
                     "Content-Length: 2\r\n\r\n{}";
     int st = exchange(f, c, strlen(c), ans, sizeof(ans));
     assert_true(st == 400 || st == 401);
@@ -268,7 +274,8 @@ static void duplicate_json_keys_are_refused(void **state)
     wxm_answer a;
     static mt_req r;
     mt_init(&r, "POST", MT_REVERSE("dupkeys_001"),
-            "{\"appid\":\"wx0000000000000000\",\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\"}");
+            "{\"appid\":\"wx0000000000000000\",\"appid\":\"wxd678efh567hg6787\",\"mchid\":"
+            "\"1230000109\"}");
     mt_sign(&r, MT_NOW, NULL);
     wxm_handle(f->mock, mt_request(&r), MT_NOW, &a);
     assert_int_equal(a.status, 400);
@@ -279,8 +286,11 @@ static void duplicate_json_keys_are_refused(void **state)
 static void odd_authorization_headers_get_precise_errors(void **state)
 {
     fixture *f = *state;
-    const struct { const char *auth, *phrase; } rows[] = {
-        {"wechatpay2-sha256-rsa2048 mchid=\"1230000109\",nonce_str=\"a\",timestamp=\"1\",serial_no=\"S\",signature=\"x\"",
+    const struct {
+        const char *auth, *phrase;
+    } rows[] = {
+        {"wechatpay2-sha256-rsa2048 "
+         "mchid=\"1230000109\",nonce_str=\"a\",timestamp=\"1\",serial_no=\"S\",signature=\"x\"",
          "letter case"},
         {NULL, "is 1000 characters"}, /* huge nonce */
     };
@@ -291,14 +301,17 @@ static void odd_authorization_headers_get_precise_errors(void **state)
         if (rows[i].auth) {
             snprintf(auth, sizeof(auth), "%s", rows[i].auth);
         } else {
-            int n = snprintf(auth, sizeof(auth), "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"");
+            int n = snprintf(auth, sizeof(auth),
+                             "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"");
             memset(auth + n, 'N', 1000);
             snprintf(auth + n + 1000, sizeof(auth) - (size_t)n - 1000,
                      "\",timestamp=\"1\",serial_no=\"S\",signature=\"x\"");
         }
-        int n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nUser-Agent: t\r\n"
-                         "Content-Type: application/json\r\nAuthorization: %s\r\nContent-Length: %zu\r\n\r\n%s",
-                         MT_REVERSE("authodd_001"), auth, strlen(MT_BODY), MT_BODY);
+        int n = snprintf(
+            req, sizeof(req),
+            "POST %s HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nUser-Agent: t\r\n"
+            "Content-Type: application/json\r\nAuthorization: %s\r\nContent-Length: %zu\r\n\r\n%s",
+            MT_REVERSE("authodd_001"), auth, strlen(MT_BODY), MT_BODY);
         assert_int_equal(exchange(f, req, (size_t)n, ans, sizeof(ans)), 401);
         if (!strstr(ans, rows[i].phrase))
             fail_msg("row %zu: %s", i, ans);
@@ -317,19 +330,21 @@ static void signatures_of_the_wrong_length_or_key_type_are_named(void **state)
         char msgpath[256];
         snprintf(msgpath, sizeof(msgpath), "%s/m%d", tu_tmpdir(), i);
         char msg[512];
-        int n = snprintf(msg, sizeof(msg), "POST\n%s\n%lld\nKeyNonce%d\n%s\n", MT_REVERSE("keytype_001"),
-                         (long long)MT_NOW, i, MT_BODY);
+        int n = snprintf(msg, sizeof(msg), "POST\n%s\n%lld\nKeyNonce%d\n%s\n",
+                         MT_REVERSE("keytype_001"), (long long)MT_NOW, i, MT_BODY);
         tu_write(msgpath, msg, (size_t)n);
-        snprintf(cmd, sizeof(cmd), "%s dgst -sha256 -sign '%s' '%s' | %s base64 -A", WXP_OPENSSL_CLI, key,
-                 msgpath, WXP_OPENSSL_CLI);
+        snprintf(cmd, sizeof(cmd), "%s dgst -sha256 -sign '%s' '%s' | %s base64 -A",
+                 WXP_OPENSSL_CLI, key, msgpath, WXP_OPENSSL_CLI);
         char *sig = tu_run(cmd);
         static mt_req r;
         char auth[1024], nonce[32];
         snprintf(nonce, sizeof(nonce), "KeyNonce%d", i);
         mt_init(&r, "POST", MT_REVERSE("keytype_001"), MT_BODY);
-        snprintf(auth, sizeof(auth),
-                 "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"%s\",timestamp=\"%lld\","
-                 "serial_no=\"%s\",signature=\"%s\"", nonce, (long long)MT_NOW, TU_MERCHANT_SERIAL, sig);
+        snprintf(
+            auth, sizeof(auth),
+            "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"%s\",timestamp=\"%lld\","
+            "serial_no=\"%s\",signature=\"%s\"",
+            nonce, (long long)MT_NOW, TU_MERCHANT_SERIAL, sig);
         mt_header(&r, "Authorization", auth);
         wxm_answer a;
         wxm_handle(f->mock, mt_request(&r), MT_NOW, &a);
@@ -390,7 +405,8 @@ static void clients_that_disconnect_mid_request_or_mid_answer_lose_nothing(void 
     /* Mid-answer: the order is reversed before a slow answer; the client
      * leaves while the server waits. */
     mt_put_order(f->mock, "midans_0001",
-                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":300,\"apply\":\"before\"}]}");
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":300,"
+                 "\"apply\":\"before\"}]}");
     n = signed_request("midans_0001", NULL, req, sizeof(req));
     s = dial(f);
     send_all(s, req, n);

@@ -29,7 +29,8 @@ static cJSON *expect(wxm_mock *m, int64_t now, int status, const char *code, con
     wxm_handle(m, mt_request(&R), now, &a);
     mt_code(&a, got);
     if (a.status != status || strcmp(got, code) != 0)
-        fail_msg("got %d %s, want %d %s: %.*s", a.status, got, status, code, (int)a.body_len, a.body);
+        fail_msg("got %d %s, want %d %s: %.*s", a.status, got, status, code, (int)a.body_len,
+                 a.body);
     cJSON *j = mt_json(&a);
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
     assert_true(cJSON_IsString(msg));
@@ -57,7 +58,8 @@ static void signed_reverse_passes_every_check(void **state)
     mt_reverse(*state, "ok_order_1", &a);
     assert_int_equal(a.status, 200);
     cJSON *j = mt_json(&a);
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "out_trade_no")->valuestring, "ok_order_1");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "out_trade_no")->valuestring,
+                        "ok_order_1");
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "mchid")->valuestring, TU_MCHID);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "appid")->valuestring, TU_APPID);
     assert_int_equal(mt_verify_answer(&a, MT_NOW, NULL), WXP_OK);
@@ -74,10 +76,11 @@ static void openssl_signed_vector_is_accepted_and_answer_verifies_with_openssl(v
     char *body = tu_fixture("vectors/post_reverse.body", &bodylen);
     char auth[1024];
     wxm_answer a;
-    snprintf(auth, sizeof(auth),
-             "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",serial_no=\"%s\",timestamp=\"1554208460\","
-             "nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\",signature=\"%s\"",
-             TU_MERCHANT_SERIAL, sig);
+    snprintf(
+        auth, sizeof(auth),
+        "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",serial_no=\"%s\",timestamp=\"1554208460\","
+        "nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\",signature=\"%s\"",
+        TU_MERCHANT_SERIAL, sig);
     mt_init(&R, "POST", MT_REVERSE("1217752501201407033233368018"), body);
     mt_header(&R, "Authorization", auth);
     wxm_handle(*state, mt_request(&R), 1554208460 + 30, &a);
@@ -102,7 +105,8 @@ static void method_other_than_get_or_post_is_405(void **state)
     cJSON_Delete(expect(*state, MT_NOW, 405, "INVALID_REQUEST", "POST"));
     mt_init(&R, "GET", MT_REVERSE("abc123"), NULL);
     mt_sign(&R, MT_NOW, NULL);
-    cJSON_Delete(expect(*state, MT_NOW, 405, "INVALID_REQUEST", "reverse must be called with POST"));
+    cJSON_Delete(
+        expect(*state, MT_NOW, 405, "INVALID_REQUEST", "reverse must be called with POST"));
 }
 
 static void path_mistake_is_param_error_naming_the_mistake(void **state)
@@ -142,7 +146,9 @@ static void out_trade_no_outside_the_rules_is_param_error(void **state)
 
 static void missing_or_wrong_headers_are_invalid_request(void **state)
 {
-    const struct { const char *name, *value, *phrase; } rows[] = {
+    const struct {
+        const char *name, *value, *phrase;
+    } rows[] = {
         {"Accept", NULL, "Accept header is missing"},
         {"Accept", "text/html", "does not admit application/json"},
         {"Accept", "application/json;q=0", "does not admit"},
@@ -197,7 +203,9 @@ static void body_over_the_limit_is_invalid_request(void **state)
 
 static void body_of_the_wrong_shape_is_param_error_naming_the_field(void **state)
 {
-    const struct { const char *body, *field; } rows[] = {
+    const struct {
+        const char *body, *field;
+    } rows[] = {
         {"{\"mchid\":\"1230000109\"}", "appid"},
         {"{\"appid\":\"wxd678efh567hg6787\",\"mchid\":1230000109}", "mchid"},
         {"[1,2]", "body"},
@@ -235,7 +243,8 @@ static void missing_duplicate_or_malformed_authorization_is_sign_error(void **st
     R.nheaders++;
     cJSON_Delete(expect(*state, MT_NOW, 401, "SIGN_ERROR", "sent 2 times"));
     mt_init(&R, "POST", MT_REVERSE("abc123"), MT_BODY);
-    mt_header(&R, "Authorization", "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"x\"");
+    mt_header(&R, "Authorization",
+              "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"x\"");
     cJSON *j = expect(*state, MT_NOW, 401, "SIGN_ERROR", "timestamp is missing");
     assert_string_equal(detail_str(j, "field"), "timestamp");
     cJSON_Delete(j);
@@ -244,14 +253,17 @@ static void missing_duplicate_or_malformed_authorization_is_sign_error(void **st
 static void unknown_merchant_is_sign_error(void **state)
 {
     mt_init(&R, "POST", MT_REVERSE("abc123"), MT_BODY);
-    mt_header(&R, "Authorization", "WECHATPAY2-SHA256-RSA2048 mchid=\"1900007291\",nonce_str=\"abc\","
-                                   "timestamp=\"1795849000\",serial_no=\"ABC\",signature=\"AAAA\"");
+    mt_header(&R, "Authorization",
+              "WECHATPAY2-SHA256-RSA2048 mchid=\"1900007291\",nonce_str=\"abc\","
+              "timestamp=\"1795849000\",serial_no=\"ABC\",signature=\"AAAA\"");
     cJSON_Delete(expect(*state, MT_NOW, 401, "SIGN_ERROR", "not a merchant this mock knows"));
 }
 
 static void serial_of_the_wrong_certificate_is_sign_error_with_a_hint(void **state)
 {
-    const struct { const char *serial, *hint; } rows[] = {
+    const struct {
+        const char *serial, *hint;
+    } rows[] = {
         {"3775b6a45acd588826d15e583a95f5dd00000001", "letter case"},
         {TU_PUBKEY_ID, "MERCHANT certificate"},
         {TU_PLATFORM_SERIAL, "MERCHANT certificate"},
@@ -262,7 +274,8 @@ static void serial_of_the_wrong_certificate_is_sign_error_with_a_hint(void **sta
         mt_init(&R, "POST", MT_REVERSE("abc123"), MT_BODY);
         snprintf(auth, sizeof(auth),
                  "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"abc\","
-                 "timestamp=\"1795849000\",serial_no=\"%s\",signature=\"AAAA\"", rows[i].serial);
+                 "timestamp=\"1795849000\",serial_no=\"%s\",signature=\"AAAA\"",
+                 rows[i].serial);
         mt_header(&R, "Authorization", auth);
         cJSON *j = expect(*state, MT_NOW, 401, "SIGN_ERROR", rows[i].hint);
         assert_string_equal(detail_str(j, "expected"), TU_MERCHANT_SERIAL);
@@ -335,18 +348,19 @@ static void bad_signature_names_the_likely_mistake(void **state)
         mt_init(&R, "POST", target, MT_BODY);
         mt_sign_message(&R, key, MT_NOW, nonce, msg, (size_t)n);
         cJSON *j = expect(*state, MT_NOW, 401, "SIGN_ERROR", "signature does not verify");
-        const cJSON *lm = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "detail"),
-                                                           "likely_mistake");
+        const cJSON *lm = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(j, "detail"), "likely_mistake");
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(lm, "name");
         if (!cJSON_IsString(name) || strcmp(name->valuestring, rows[i].name) != 0)
             fail_msg("row %zu: likely mistake %s, want %s", i,
                      cJSON_IsString(name) ? name->valuestring : "(none)", rows[i].name);
         /* The exact message the server expected is in sign_information. */
-        const cJSON *si = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "detail"),
-                                                           "sign_information");
+        const cJSON *si = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(j, "detail"), "sign_information");
         const cJSON *em = cJSON_GetObjectItemCaseSensitive(si, "expected_sign_message");
         assert_true(cJSON_IsString(em));
-        assert_non_null(strstr(em->valuestring, "POST\\n/v3/pay/transactions/out-trade-no/abc123/reverse\\n"));
+        assert_non_null(
+            strstr(em->valuestring, "POST\\n/v3/pay/transactions/out-trade-no/abc123/reverse\\n"));
         assert_non_null(strstr(em->valuestring, "\"mchid\":\"1230000109\"}\\n"));
         cJSON_Delete(j);
     }
@@ -357,7 +371,8 @@ static void query_signed_without_its_query_string_is_named(void **state)
 {
     const char *target = "/v3/pay/transactions/out-trade-no/abc123?mchid=1230000109";
     char msg[512];
-    int n = snprintf(msg, sizeof(msg), "GET\n/v3/pay/transactions/out-trade-no/abc123\n%lld\nQNonce\n\n",
+    int n = snprintf(msg, sizeof(msg),
+                     "GET\n/v3/pay/transactions/out-trade-no/abc123\n%lld\nQNonce\n\n",
                      (long long)MT_NOW);
     wxp_key *key = tu_private_key("merchant_key.pem");
     mt_init(&R, "GET", target, NULL);
@@ -371,7 +386,8 @@ static void signing_with_the_wechatpay_key_is_named(void **state)
 {
     char msg[512];
     const char *target = MT_REVERSE("abc123");
-    int n = snprintf(msg, sizeof(msg), "POST\n%s\n%lld\nWKNonce\n%s\n", target, (long long)MT_NOW, MT_BODY);
+    int n = snprintf(msg, sizeof(msg), "POST\n%s\n%lld\nWKNonce\n%s\n", target, (long long)MT_NOW,
+                     MT_BODY);
     wxp_key *key = tu_private_key("wechatpay_key.pem");
     mt_init(&R, "POST", target, MT_BODY);
     mt_sign_message(&R, key, MT_NOW, "WKNonce", msg, (size_t)n);
@@ -413,7 +429,8 @@ static void signature_over_the_raw_encoded_target_is_what_counts(void **state)
 
 static void mchid_in_body_differing_from_authorization_is_param_error(void **state)
 {
-    mt_init(&R, "POST", MT_REVERSE("abc123"), "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000110\"}");
+    mt_init(&R, "POST", MT_REVERSE("abc123"),
+            "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000110\"}");
     mt_sign(&R, MT_NOW, NULL);
     cJSON *j = expect(*state, MT_NOW, 400, "PARAM_ERROR", "differs");
     assert_string_equal(detail_str(j, "field"), "mchid");
@@ -422,7 +439,8 @@ static void mchid_in_body_differing_from_authorization_is_param_error(void **sta
 
 static void appid_not_bound_to_the_merchant_is_no_auth(void **state)
 {
-    mt_init(&R, "POST", MT_REVERSE("abc123"), "{\"appid\":\"wx0000000000000000\",\"mchid\":\"1230000109\"}");
+    mt_init(&R, "POST", MT_REVERSE("abc123"),
+            "{\"appid\":\"wx0000000000000000\",\"mchid\":\"1230000109\"}");
     mt_sign(&R, MT_NOW, NULL);
     cJSON *j = expect(*state, MT_NOW, 403, "NO_AUTH", "not bound");
     assert_string_equal(detail_str(j, "expected"), TU_APPID);
@@ -449,28 +467,42 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(signed_reverse_passes_every_check, setup, teardown),
-        cmocka_unit_test_setup_teardown(openssl_signed_vector_is_accepted_and_answer_verifies_with_openssl, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            openssl_signed_vector_is_accepted_and_answer_verifies_with_openssl, setup, teardown),
         cmocka_unit_test_setup_teardown(method_other_than_get_or_post_is_405, setup, teardown),
-        cmocka_unit_test_setup_teardown(path_mistake_is_param_error_naming_the_mistake, setup, teardown),
+        cmocka_unit_test_setup_teardown(path_mistake_is_param_error_naming_the_mistake, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(unknown_endpoint_is_404, setup, teardown),
-        cmocka_unit_test_setup_teardown(out_trade_no_outside_the_rules_is_param_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_or_wrong_headers_are_invalid_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(out_trade_no_outside_the_rules_is_param_error, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(missing_or_wrong_headers_are_invalid_request, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(accept_values_of_real_sdks_are_admitted, setup, teardown),
         cmocka_unit_test_setup_teardown(body_over_the_limit_is_invalid_request, setup, teardown),
-        cmocka_unit_test_setup_teardown(body_of_the_wrong_shape_is_param_error_naming_the_field, setup, teardown),
+        cmocka_unit_test_setup_teardown(body_of_the_wrong_shape_is_param_error_naming_the_field,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(query_without_mchid_is_param_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_duplicate_or_malformed_authorization_is_sign_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(missing_duplicate_or_malformed_authorization_is_sign_error,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_merchant_is_sign_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(serial_of_the_wrong_certificate_is_sign_error_with_a_hint, setup, teardown),
-        cmocka_unit_test_setup_teardown(timestamp_outside_five_minutes_is_sign_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(replayed_nonce_is_sign_error_but_a_bad_request_does_not_burn_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(serial_of_the_wrong_certificate_is_sign_error_with_a_hint,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(timestamp_outside_five_minutes_is_sign_error, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            replayed_nonce_is_sign_error_but_a_bad_request_does_not_burn_it, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_signature_names_the_likely_mistake, setup, teardown),
-        cmocka_unit_test_setup_teardown(query_signed_without_its_query_string_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(query_signed_without_its_query_string_is_named, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(signing_with_the_wechatpay_key_is_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(signature_over_the_raw_encoded_target_is_what_counts, setup, teardown),
-        cmocka_unit_test_setup_teardown(mchid_in_body_differing_from_authorization_is_param_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(appid_not_bound_to_the_merchant_is_no_auth, setup, teardown),
-        cmocka_unit_test_setup_teardown(first_failing_check_wins_in_the_documented_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(signature_over_the_raw_encoded_target_is_what_counts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(mchid_in_body_differing_from_authorization_is_param_error,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(appid_not_bound_to_the_merchant_is_no_auth, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(first_failing_check_wins_in_the_documented_order, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

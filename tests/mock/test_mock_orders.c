@@ -159,7 +159,8 @@ static void script_steps_are_consumed_one_per_reverse_then_normal(void **state)
 {
     char code[64];
     mt_put_order(*state, "scripted_1",
-                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"param_error\",\"system_error\",{\"action\":\"frequency_limited\"}]}");
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"param_error\",\"system_error\",{"
+                 "\"action\":\"frequency_limited\"}]}");
     assert_int_equal(reverse_status(*state, "scripted_1", code), 400);
     assert_string_equal(code, "PARAM_ERROR");
     assert_int_equal(reverse_status(*state, "scripted_1", code), 500);
@@ -177,7 +178,8 @@ static void script_steps_are_consumed_one_per_reverse_then_normal(void **state)
 static void delay_applies_the_state_first_by_default(void **state)
 {
     wxm_answer a;
-    mt_put_order(*state, "delayed_1", "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":250}]}");
+    mt_put_order(*state, "delayed_1",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":250}]}");
     mt_reverse(*state, "delayed_1", &a);
     assert_int_equal(a.status, 200);
     assert_int_equal(a.wait_ms, 250);
@@ -190,7 +192,8 @@ static void delay_with_apply_after_changes_state_only_at_commit(void **state)
 {
     wxm_answer a;
     mt_put_order(*state, "delayed_2",
-                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":10,\"apply\":\"after\"}]}");
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":10,"
+                 "\"apply\":\"after\"}]}");
     mt_reverse(*state, "delayed_2", &a);
     assert_int_equal(a.wait_ms, 10);
     assert_int_equal(mt_order(*state, "delayed_2").state, WXM_SUCCESS);
@@ -223,8 +226,9 @@ static void drop_closes_without_answer_applied_or_not(void **state)
     wxm_answer_commit(*state, &a);
     assert_int_equal(mt_order(*state, "dropped_1").state, WXM_SUCCESS);
     wxm_answer_clear(&a);
-    mt_put_order(*state, "dropped_2",
-                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"drop\",\"apply\":\"before\"}]}");
+    mt_put_order(
+        *state, "dropped_2",
+        "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"drop\",\"apply\":\"before\"}]}");
     mt_reverse(*state, "dropped_2", &a);
     assert_int_equal(a.action, WXM_DROP);
     assert_int_equal(mt_order(*state, "dropped_2").state, WXM_REVOKED);
@@ -234,7 +238,10 @@ static void drop_closes_without_answer_applied_or_not(void **state)
 /* Answer faults: the reversal happens, the answer is what is wrong. */
 static void answer_faults_fail_verification_each_in_its_own_way(void **state)
 {
-    const struct { const char *step; wxp_err want; } rows[] = {
+    const struct {
+        const char *step;
+        wxp_err want;
+    } rows[] = {
         {"bad_signature", WXP_ERR_SIGNATURE_MISMATCH},
         {"signtest", WXP_ERR_SIGNTEST_PROBE},
         {"unsigned", WXP_ERR_RESP_MISSING_HEADER},
@@ -247,7 +254,8 @@ static void answer_faults_fail_verification_each_in_its_own_way(void **state)
         wxm_answer a;
         wxp_diag d = {"", ""};
         snprintf(otn, sizeof(otn), "fault_%zu", i);
-        snprintf(body, sizeof(body), "{\"trade_state\":\"SUCCESS\",\"script\":[\"%s\"]}", rows[i].step);
+        snprintf(body, sizeof(body), "{\"trade_state\":\"SUCCESS\",\"script\":[\"%s\"]}",
+                 rows[i].step);
         mt_put_order(*state, otn, body);
         mt_reverse(*state, otn, &a);
         assert_int_equal(a.status, 200);
@@ -256,7 +264,8 @@ static void answer_faults_fail_verification_each_in_its_own_way(void **state)
             fail_msg("%s: %s (%s)", rows[i].step, wxp_strerror(e), d.text);
         wxp_reverse_response rr;
         wxp_err pe = wxp_reverse_response_parse((wxp_span){a.body, a.body_len}, &rr, NULL);
-        assert_int_equal(pe, strcmp(rows[i].step, "malformed_body") == 0 ? WXP_ERR_JSON_SYNTAX : WXP_OK);
+        assert_int_equal(pe, strcmp(rows[i].step, "malformed_body") == 0 ? WXP_ERR_JSON_SYNTAX
+                                                                         : WXP_OK);
         assert_int_equal(mt_order(*state, otn).state, WXM_REVOKED);
         wxm_answer_clear(&a);
     }
@@ -265,7 +274,8 @@ static void answer_faults_fail_verification_each_in_its_own_way(void **state)
 static void gateway_html_is_an_unsigned_502_page(void **state)
 {
     wxm_answer a;
-    mt_put_order(*state, "gateway_1", "{\"trade_state\":\"SUCCESS\",\"script\":[\"gateway_html\"]}");
+    mt_put_order(*state, "gateway_1",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"gateway_html\"]}");
     mt_reverse(*state, "gateway_1", &a);
     assert_int_equal(a.status, 502);
     assert_string_equal(mt_header_of(&a, "Content-Type"), "text/html");
@@ -277,11 +287,15 @@ static void gateway_html_is_an_unsigned_502_page(void **state)
 
 static void script_errors_name_the_step(void **state)
 {
-    const struct { const char *body, *phrase; } rows[] = {
+    const struct {
+        const char *body, *phrase;
+    } rows[] = {
         {"{\"trade_state\":\"SUCCESS\",\"script\":[\"explode\"]}", "script[0]: unknown action"},
         {"{\"trade_state\":\"SUCCESS\",\"script\":[\"ok\",{\"ms\":5}]}", "script[1]: needs"},
-        {"{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":-1}]}", "must be 0..3600000"},
-        {"{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"drop\",\"apply\":\"maybe\"}]}", "after"},
+        {"{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":-1}]}",
+         "must be 0..3600000"},
+        {"{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"drop\",\"apply\":\"maybe\"}]}",
+         "after"},
         {"{\"trade_state\":\"SUCCESS\",\"script\":{}}", "array"},
         {"{\"trade_state\":\"PAID\"}", "trade_state must be one of"},
         {"{\"amount\":5}", "trade_state is required"},
@@ -304,7 +318,12 @@ static void script_errors_name_the_step(void **state)
 
 static void zero_config_catalogue_covers_every_outcome(void **state)
 {
-    const struct { const char *otn; int status; const char *code; Wxm_state after; } rows[] = {
+    const struct {
+        const char *otn;
+        int status;
+        const char *code;
+        Wxm_state after;
+    } rows[] = {
         {"plain_order_1", 200, "", WXM_REVOKED},
         {"paid_cat_1", 200, "", WXM_REVOKED},
         {"userpaying_1", 200, "", WXM_REVOKED},
@@ -337,8 +356,9 @@ static void zero_config_catalogue_covers_every_outcome(void **state)
 static void admin_put_and_get_round_trip_an_order(void **state)
 {
     wxm_answer a;
-    mt_put_order(*state, "admin_1", "{\"trade_state\":\"SUCCESS\",\"amount\":777,\"created_at\":1700000000,"
-                                    "\"script\":[{\"action\":\"delay\",\"ms\":5,\"apply\":\"after\"}]}");
+    mt_put_order(*state, "admin_1",
+                 "{\"trade_state\":\"SUCCESS\",\"amount\":777,\"created_at\":1700000000,"
+                 "\"script\":[{\"action\":\"delay\",\"ms\":5,\"apply\":\"after\"}]}");
     mt_admin(*state, "GET", "/__admin/orders/admin_1", NULL, &a);
     assert_int_equal(a.status, 200);
     cJSON *j = mt_json(&a);
@@ -492,7 +512,10 @@ static void journal_is_bounded_and_counts_what_it_dropped(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "entries")), 3);
     assert_int_equal(cJSON_GetObjectItem(j, "dropped")->valueint, 7);
     assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 10);
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "entries"), 0), "i")->valueint, 7);
+    assert_int_equal(
+        cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "entries"), 0), "i")
+            ->valueint,
+        7);
     cJSON_Delete(j);
     cJSON_free(text);
     Wxm_journal_free(jr);
@@ -574,7 +597,7 @@ static void nonce_cache_memory_is_resident_from_the_start(void **state)
     long grown = resident_kb() - before;
     Wxm_nonces_free(n);
     if (before == 0)
-        skip(); /* no /proc */
+        skip();                      /* no /proc */
     assert_true(grown >= 20 * 1024); /* untouched: a few kB */
 }
 
@@ -591,7 +614,7 @@ static void nonce_cache_is_bounded_expires_and_counts_early_evictions(void **sta
     assert_int_equal(Wxm_nonces_evicted_live(n), 136); /* 200 - 64, all still in window */
     assert_true(Wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1002));
     assert_true(Wxm_nonces_seen(n, m, wxp_span_of("nonce136"), 1002));
-    assert_false(Wxm_nonces_seen(n, m, wxp_span_of("nonce135"), 1002)); /* evicted */
+    assert_false(Wxm_nonces_seen(n, m, wxp_span_of("nonce135"), 1002));      /* evicted */
     assert_false(Wxm_nonces_add(n, m, wxp_span_of("nonce199"), 1002, 1302)); /* a replay */
     assert_false(Wxm_nonces_seen(n, wxp_span_of("1900000001"), wxp_span_of("nonce199"), 1002));
     assert_false(Wxm_nonces_seen(n, m, wxp_span_of("nonce199"), 1302)); /* expired */
@@ -614,34 +637,49 @@ static void nonce_cache_is_bounded_expires_and_counts_early_evictions(void **sta
 
 static void config_errors_name_the_field(void **state)
 {
-    const struct { const char *json, *phrase; } rows[] = {
+    const struct {
+        const char *json, *phrase;
+    } rows[] = {
         {"[]", "(top): is not a JSON object"},
         {"{\"merchants\":[]}", "merchants: must be a non-empty array"},
-        {"{\"merchants\":[{\"mchid\":\"12x\"}]}", "merchants[0].mchid: \"12x\" must be 1 to 32 digits"},
+        {"{\"merchants\":[{\"mchid\":\"12x\"}]}",
+         "merchants[0].mchid: \"12x\" must be 1 to 32 digits"},
         {"{\"merchants\":[{\"mchid\":\"1230000109\"}]}", "merchants[0].certificate: is required"},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/nope.pem\",\"appids\":[\"wx1\"]}]}",
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "nope.pem\",\"appids\":[\"wx1\"]}]}",
          "merchants[0].certificate: "},
         {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\"}]}",
          "merchants[0].appids: must be a non-empty array"},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\",\"appids\":[\"wx1\"]}]}",
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}]}",
          "wechatpay: must be an object"},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
          "\"wechatpay\":{\"private_key\":\"keys/wechatpay_key.pem\",\"mode\":\"both\"}}",
          "wechatpay.mode: \"both\" must be"},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
-         "\"wechatpay\":{\"private_key\":\"keys/wechatpay_key.pem\",\"mode\":\"certificate\",\"certificate\":\"keys/other_cert.pem\"}}",
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"mode\":\"certificate\",\"certificate\":\"keys/other_cert.pem\"}}",
          "wechatpay.certificate: does not hold the public half"},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
          "\"wechatpay\":{\"private_key\":\"keys/ec_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"}}",
          "wechatpay.private_key: "},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
-         "\"wechatpay\":{\"private_key\":\"keys/wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"},\"skew_seconds\":0}",
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"},\"skew_seconds\":0}",
          "skew_seconds: must be a whole number in 1..86400"},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
-         "\"wechatpay\":{\"private_key\":\"keys/wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"},\"limits\":{\"hang_ms\":\"x\"}}",
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"},\"limits\":{\"hang_ms\":\"x\"}}",
          "limits.hang_ms: must be a whole number"},
-        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
-         "\"wechatpay\":{\"private_key\":\"keys/wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"},\"verbose\":true}",
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"},\"verbose\":true}",
          "verbose: unknown field"},
     };
     char *dir = tu_fixture_path("");
@@ -651,7 +689,8 @@ static void config_errors_name_the_field(void **state)
         wxp_diag d = {"", ""};
         wxm_err e = wxm_config_parse(rows[i].json, strlen(rows[i].json), dir, &c, &d);
         if (e != WXM_E_CONFIG || !strstr(d.text, rows[i].phrase))
-            fail_msg("row %zu: %s: \"%s\" lacks \"%s\"", i, wxm_strerror(e), d.text, rows[i].phrase);
+            fail_msg("row %zu: %s: \"%s\" lacks \"%s\"", i, wxm_strerror(e), d.text,
+                     rows[i].phrase);
         assert_null(c);
     }
     free(dir);
@@ -667,7 +706,8 @@ static void certificate_mode_answers_carry_the_platform_serial(void **state)
     char *dir = tu_fixture_path("");
     const char *json =
         "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
-        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/wechatpay_key.pem\","
+        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
+        "wechatpay_key.pem\","
         "\"mode\":\"certificate\",\"certificate\":\"keys/wechatpay_cert.pem\"}}";
     wxm_config *c = NULL;
     wxm_mock *m = NULL;
@@ -693,7 +733,8 @@ int main(void)
         T(reverse_of_closed_order_is_order_closed),
         T(reverse_after_seven_days_is_reverse_expire),
         T(reverse_of_refunded_order_is_trade_error),
-        cmocka_unit_test_setup_teardown(unknown_order_is_order_not_exist_in_strict_mode, setup_strict, teardown),
+        cmocka_unit_test_setup_teardown(unknown_order_is_order_not_exist_in_strict_mode,
+                                        setup_strict, teardown),
         T(another_merchants_order_does_not_exist_for_us),
         T(query_answers_the_trade_state_signed),
         T(script_steps_are_consumed_one_per_reverse_then_normal),

@@ -170,7 +170,8 @@ static void hang_blocks_only_its_own_connection(void **state)
 {
     fixture *f = *state;
     reply slow, fast;
-    mt_put_order(f->mock, "hang_http_1", "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":3000}]}");
+    mt_put_order(f->mock, "hang_http_1",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":3000}]}");
     signed_reverse(f, "hang_http_1", 300, &slow); /* the client gives up */
     assert_int_equal(slow.rc, CURLE_OPERATION_TIMEDOUT);
     signed_reverse(f, "after_hang_1", 0, &fast); /* served while the hang goes on */
@@ -183,7 +184,8 @@ static void delay_past_the_client_timeout_still_reverses(void **state)
 {
     fixture *f = *state;
     reply r;
-    mt_put_order(f->mock, "late_http_1", "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":1500}]}");
+    mt_put_order(f->mock, "late_http_1",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"delay\",\"ms\":1500}]}");
     signed_reverse(f, "late_http_1", 300, &r);
     assert_int_equal(r.rc, CURLE_OPERATION_TIMEDOUT);
     Wxm_order o = mt_order(f->mock, "late_http_1");
@@ -283,7 +285,8 @@ static void stop_wakes_a_request_in_a_long_hang(void **state)
 {
     fixture *f = *state;
     reply r;
-    mt_put_order(f->mock, "hang_http_2", "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":600000}]}");
+    mt_put_order(f->mock, "hang_http_2",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[{\"action\":\"hang\",\"ms\":600000}]}");
     signed_reverse(f, "hang_http_2", 200, &r);
     assert_int_equal(r.rc, CURLE_OPERATION_TIMEDOUT);
     /* teardown stops the server: it must not wait ten minutes (the ctest
@@ -349,13 +352,19 @@ int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(signed_reverse_over_http_is_answered_and_signed, setup, teardown),
-        cmocka_unit_test_setup_teardown(raw_percent_encoded_target_reaches_the_checks_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(signed_reverse_over_http_is_answered_and_signed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(raw_percent_encoded_target_reaches_the_checks_unchanged,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(hang_blocks_only_its_own_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(delay_past_the_client_timeout_still_reverses, setup, teardown),
-        cmocka_unit_test_setup_teardown(drop_closes_the_connection_without_an_answer, setup, teardown),
-        cmocka_unit_test_setup_teardown(body_over_the_limit_is_refused_over_the_wire, setup, teardown),
-        cmocka_unit_test_setup_teardown(concurrent_reverses_of_one_paid_order_refund_exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(delay_past_the_client_timeout_still_reverses, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(drop_closes_the_connection_without_an_answer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(body_over_the_limit_is_refused_over_the_wire, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(concurrent_reverses_of_one_paid_order_refund_exactly_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(admin_api_answers_plain_json_over_http, setup, teardown),
         cmocka_unit_test_setup_teardown(stop_wakes_a_request_in_a_long_hang, setup, teardown),
         cmocka_unit_test(connections_are_spread_evenly_over_the_threads),

@@ -33,10 +33,22 @@ static int should_fail(void)
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t s);
 void *__wrap_realloc(void *p, size_t n);
-void *__wrap_malloc(size_t n) { return should_fail() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t s) { return should_fail() ? NULL : __real_calloc(n, s); }
-void *__wrap_realloc(void *p, size_t n) { return should_fail() ? NULL : __real_realloc(p, n); }
-static void *cjson_malloc(size_t n) { return __wrap_malloc(n); }
+void *__wrap_malloc(size_t n)
+{
+    return should_fail() ? NULL : __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t s)
+{
+    return should_fail() ? NULL : __real_calloc(n, s);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : __real_realloc(p, n);
+}
+static void *cjson_malloc(size_t n)
+{
+    return __wrap_malloc(n);
+}
 
 /* Runs op with the k-th allocation failing, for k = 1, 2, ... until a run
  * makes fewer than k allocations. op returns 0 on success, 1 on a clean
@@ -75,9 +87,11 @@ static int protocol_op(void)
     int clean = 0;
     wxp_diag d;
     wxp_param p = {"out_trade_no", "ord*2026|01"};
-    wxp_err e = wxp_template_expand("v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", &p, 1, &target, &d);
+    wxp_err e = wxp_template_expand("v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", &p,
+                                    1, &target, &d);
     if (e == WXP_OK)
-        e = wxp_chain_to_template("v3/pay/transactions/outTradeNo/_out_trade_no_/reverse", &tmpl, &d);
+        e = wxp_chain_to_template("v3/pay/transactions/outTradeNo/_out_trade_no_/reverse", &tmpl,
+                                  &d);
     if (e == WXP_OK)
         e = wxp_reverse_request_build(TU_APPID, TU_MCHID, &body);
     if (e == WXP_OK)
@@ -86,8 +100,9 @@ static int protocol_op(void)
     if (e == WXP_OK)
         e = wxp_sign(merchant, msg, len, &sig);
     if (e == WXP_OK) {
-        wxp_auth a = {wxp_span_of(TU_MCHID), wxp_span_of("nonce"), wxp_span_of("1554208460"),
-                      wxp_span_of(TU_MERCHANT_SERIAL), wxp_span_of(sig), 0};
+        wxp_auth a = {wxp_span_of(TU_MCHID),     wxp_span_of("nonce"),
+                      wxp_span_of("1554208460"), wxp_span_of(TU_MERCHANT_SERIAL),
+                      wxp_span_of(sig),          0};
         e = wxp_auth_build(&a, &auth);
     }
     if (e == WXP_OK) {
@@ -99,7 +114,8 @@ static int protocol_op(void)
         e = wxp_reverse_request_parse(wxp_span_of(body), &rq, &d);
     wxp_error_body eb;
     if (e == WXP_OK) {
-        e = wxp_error_body_parse(wxp_span_of("{\"code\":\"X\",\"message\":\"m\",\"detail\":{\"a\":[1,2]}}"), &eb, &d);
+        e = wxp_error_body_parse(
+            wxp_span_of("{\"code\":\"X\",\"message\":\"m\",\"detail\":{\"a\":[1,2]}}"), &eb, &d);
         if (e == WXP_OK)
             wxp_error_body_clear(&eb);
     }
@@ -114,14 +130,17 @@ static int protocol_op(void)
             wxp_key_free(k);
     }
     if (e == WXP_OK) {
-        wxp_response_headers h = {wxp_span_of("1554209980"), wxp_span_of("c5ac7061fccab6bf3e254dcf98995b8c"),
-                                  wxp_span_of(vec_sig), wxp_span_of(TU_PUBKEY_ID), {0}};
+        wxp_response_headers h = {wxp_span_of("1554209980"),
+                                  wxp_span_of("c5ac7061fccab6bf3e254dcf98995b8c"),
+                                  wxp_span_of(vec_sig),
+                                  wxp_span_of(TU_PUBKEY_ID),
+                                  {0}};
         e = wxp_response_verify(ring, &h, (wxp_span){resp_body, resp_len}, 1554209980, 0, &d);
     }
     if (e != WXP_OK) {
         /* Only the honest out-of-memory outcomes are clean. */
-        if (e != WXP_ERR_NOMEM && e != WXP_ERR_CRYPTO && e != WXP_ERR_IO && e != WXP_ERR_JSON_SYNTAX &&
-            e != WXP_ERR_KEY_PARSE)
+        if (e != WXP_ERR_NOMEM && e != WXP_ERR_CRYPTO && e != WXP_ERR_IO &&
+            e != WXP_ERR_JSON_SYNTAX && e != WXP_ERR_KEY_PARSE)
             fail_msg("unexpected error under allocation failure: %s (%s)", wxp_strerror(e), d.text);
         clean = 1;
     }
@@ -166,14 +185,17 @@ static void make_answer(void)
     size_t len;
     memset(&answer, 0, sizeof(answer));
     answer.status = 200;
-    snprintf(answer.headers[WXPAY_H_TIMESTAMP], sizeof(answer.headers[0]), "%lld", (long long)time(NULL));
+    snprintf(answer.headers[WXPAY_H_TIMESTAMP], sizeof(answer.headers[0]), "%lld",
+             (long long)time(NULL));
     snprintf(answer.headers[WXPAY_H_NONCE], sizeof(answer.headers[0]), "n");
     snprintf(answer.headers[WXPAY_H_SERIAL], sizeof(answer.headers[0]), "%s", TU_PUBKEY_ID);
-    assert_int_equal(wxp_response_message(wxp_span_of(answer.headers[WXPAY_H_TIMESTAMP]), wxp_span_of("n"),
-                                          wxp_span_of(body), &msg, &len), WXP_OK);
+    assert_int_equal(wxp_response_message(wxp_span_of(answer.headers[WXPAY_H_TIMESTAMP]),
+                                          wxp_span_of("n"), wxp_span_of(body), &msg, &len),
+                     WXP_OK);
     assert_int_equal(wxp_sign(k, msg, len, &sig), WXP_OK);
     snprintf(answer.headers[WXPAY_H_SIGNATURE], sizeof(answer.headers[0]), "%s", sig);
-    answer.present[WXPAY_H_TIMESTAMP] = answer.present[WXPAY_H_NONCE] = answer.present[WXPAY_H_SERIAL] = true;
+    answer.present[WXPAY_H_TIMESTAMP] = answer.present[WXPAY_H_NONCE] =
+        answer.present[WXPAY_H_SERIAL] = true;
     answer.present[WXPAY_H_SIGNATURE] = true;
     answer.body = (char *)(uintptr_t)body;
     answer.body_len = strlen(body);
@@ -193,12 +215,18 @@ static int client_op(void)
     if (!c)
         return 1;
     wxpay_code rc = wxpay_set_base_url(c, "http://127.0.0.1:9");
-    if (!rc) rc = wxpay_set_mchid(c, TU_MCHID);
-    if (!rc) rc = wxpay_set_merchant_key_file(c, key_path, NULL);
-    if (!rc) rc = wxpay_set_merchant_cert_file(c, cert_path);
-    if (!rc) rc = wxpay_add_wechatpay_public_key_file(c, pub_path, TU_PUBKEY_ID);
-    if (!rc) rc = wxpay_dry_run_reverse(c, "ord*2026|01", TU_APPID, &req);
-    if (!rc) rc = Wxpay_spec_reverse(c, &s, "1217752501201407033233368018", TU_APPID);
+    if (!rc)
+        rc = wxpay_set_mchid(c, TU_MCHID);
+    if (!rc)
+        rc = wxpay_set_merchant_key_file(c, key_path, NULL);
+    if (!rc)
+        rc = wxpay_set_merchant_cert_file(c, cert_path);
+    if (!rc)
+        rc = wxpay_add_wechatpay_public_key_file(c, pub_path, TU_PUBKEY_ID);
+    if (!rc)
+        rc = wxpay_dry_run_reverse(c, "ord*2026|01", TU_APPID, &req);
+    if (!rc)
+        rc = Wxpay_spec_reverse(c, &s, "1217752501201407033233368018", TU_APPID);
     if (!rc) {
         /* A verified answer, judged as the transport would hand it over. */
         Wxpay_answer a = answer;
@@ -210,8 +238,10 @@ static int client_op(void)
         rc = r ? wxpay_result_code(r) : WXPAY_E_NOMEM;
     }
     if (rc != WXPAY_OK) {
-        if (rc != WXPAY_E_NOMEM && rc != WXPAY_E_CONFIG && rc != WXPAY_E_MALFORMED && rc != WXPAY_E_VERIFY)
-            fail_msg("unexpected code under allocation failure: %s (%s)", wxpay_strerror(rc), wxpay_client_error(c));
+        if (rc != WXPAY_E_NOMEM && rc != WXPAY_E_CONFIG && rc != WXPAY_E_MALFORMED &&
+            rc != WXPAY_E_VERIFY)
+            fail_msg("unexpected code under allocation failure: %s (%s)", wxpay_strerror(rc),
+                     wxpay_client_error(c));
         clean = 1;
     }
     wxpay_result_free(r);
@@ -255,8 +285,8 @@ static char *signed_reverse(char *auth_line, size_t cap, char *target, size_t tc
                                          wxp_span_of(nonce), wxp_span_of(body), &msg, &len),
                      WXP_OK);
     assert_int_equal(wxp_sign(merchant, msg, len, &sig), WXP_OK);
-    wxp_auth a = {wxp_span_of(TU_MCHID), wxp_span_of(nonce), wxp_span_of(ts),
-                  wxp_span_of(TU_MERCHANT_SERIAL), wxp_span_of(sig), 0};
+    wxp_auth a = {wxp_span_of(TU_MCHID),           wxp_span_of(nonce), wxp_span_of(ts),
+                  wxp_span_of(TU_MERCHANT_SERIAL), wxp_span_of(sig),   0};
     assert_int_equal(wxp_auth_build(&a, &auth), WXP_OK);
     snprintf(auth_line, cap, "%s", auth);
     free(msg);

@@ -23,7 +23,8 @@ static const struct row {
     {"go_java_order", S M "," N "," T "," K "," G, WXP_OK, NULL},
     {"php_node_order", S M "," K "," T "," N "," G, WXP_OK, NULL},
     {"signature_first", S G "," T "," N "," K "," M, WXP_OK, NULL},
-    {"public_key_id_style_serial", S M "," N "," T ",serial_no=\"PUB_KEY_ID_0112\"," G, WXP_OK, NULL},
+    {"public_key_id_style_serial", S M "," N "," T ",serial_no=\"PUB_KEY_ID_0112\"," G, WXP_OK,
+     NULL},
     {"signtest_probe_parses_verification_judges",
      S M "," N "," T "," K ",signature=\"WECHATPAY/SIGNTEST/abc\"", WXP_OK, NULL},
     /* scheme */
@@ -35,8 +36,8 @@ static const struct row {
     {"old_scheme", "WECHATPAY2-SHA256-RSA " M, WXP_ERR_AUTH_SCHEME, "scheme"},
     {"scheme_only", "WECHATPAY2-SHA256-RSA2048", WXP_ERR_AUTH_SCHEME, "scheme"},
     {"scheme_without_space", "WECHATPAY2-SHA256-RSA2048" M, WXP_ERR_AUTH_SCHEME, "scheme"},
-    {"two_spaces", "WECHATPAY2-SHA256-RSA2048  " M "," N "," T "," K "," G,
-     WXP_ERR_AUTH_SYNTAX, "scheme"},
+    {"two_spaces", "WECHATPAY2-SHA256-RSA2048  " M "," N "," T "," K "," G, WXP_ERR_AUTH_SYNTAX,
+     "scheme"},
     /* structure */
     {"space_after_comma", S M ", " N "," T "," K "," G, WXP_ERR_AUTH_SYNTAX, "authorization"},
     {"space_before_comma", S M " ," N "," T "," K "," G, WXP_ERR_AUTH_SYNTAX, "mchid"},
@@ -49,7 +50,8 @@ static const struct row {
      "signature"},
     {"unknown_field", S M "," N "," T "," K "," G ",extra=\"1\"", WXP_ERR_AUTH_UNKNOWN_FIELD,
      "authorization"},
-    {"camel_case_field", S M ",nonceStr=\"abc\"," T "," K "," G, WXP_ERR_AUTH_SYNTAX, "authorization"},
+    {"camel_case_field", S M ",nonceStr=\"abc\"," T "," K "," G, WXP_ERR_AUTH_SYNTAX,
+     "authorization"},
     {"upper_case_field", S "MCHID=\"1230000109\"," N "," T "," K "," G, WXP_ERR_AUTH_SYNTAX,
      "authorization"},
     {"duplicate_mchid", S M "," M "," N "," T "," K "," G, WXP_ERR_AUTH_DUPLICATE_FIELD, "mchid"},
@@ -63,7 +65,8 @@ static const struct row {
     {"missing_signature", S M "," N "," T "," K, WXP_ERR_AUTH_MISSING_FIELD, "signature"},
     /* values */
     {"empty_mchid", S "mchid=\"\"," N "," T "," K "," G, WXP_ERR_AUTH_EMPTY_VALUE, "mchid"},
-    {"empty_signature", S M "," N "," T "," K ",signature=\"\"", WXP_ERR_AUTH_EMPTY_VALUE, "signature"},
+    {"empty_signature", S M "," N "," T "," K ",signature=\"\"", WXP_ERR_AUTH_EMPTY_VALUE,
+     "signature"},
     {"mchid_with_letters", S "mchid=\"12300x0109\"," N "," T "," K "," G, WXP_ERR_AUTH_BAD_VALUE,
      "mchid"},
     {"nonce_with_dash", S M ",nonce_str=\"593BEC0C-930B\"," T "," K "," G, WXP_ERR_AUTH_BAD_VALUE,
@@ -74,12 +77,12 @@ static const struct row {
      "signature"},
     {"timestamp_in_milliseconds", S M "," N ",timestamp=\"1554208460000\"," K "," G,
      WXP_ERR_AUTH_TIMESTAMP_MS, "timestamp"},
-    {"timestamp_with_letters", S M "," N ",timestamp=\"15542O8460\"," K "," G, WXP_ERR_AUTH_TIMESTAMP,
-     "timestamp"},
+    {"timestamp_with_letters", S M "," N ",timestamp=\"15542O8460\"," K "," G,
+     WXP_ERR_AUTH_TIMESTAMP, "timestamp"},
     {"timestamp_negative", S M "," N ",timestamp=\"-1554208460\"," K "," G, WXP_ERR_AUTH_TIMESTAMP,
      "timestamp"},
-    {"timestamp_fractional", S M "," N ",timestamp=\"1554208460.5\"," K "," G, WXP_ERR_AUTH_TIMESTAMP,
-     "timestamp"},
+    {"timestamp_fractional", S M "," N ",timestamp=\"1554208460.5\"," K "," G,
+     WXP_ERR_AUTH_TIMESTAMP, "timestamp"},
     {"timestamp_11_digits", S M "," N ",timestamp=\"15542084600\"," K "," G, WXP_ERR_AUTH_TIMESTAMP,
      "timestamp"},
     {"timestamp_huge", S M "," N ",timestamp=\"155420846000000000000000\"," K "," G,
@@ -88,7 +91,7 @@ static const struct row {
      WXP_ERR_AUTH_VALUE_TOO_LONG, "mchid"},
     {"nonce_too_long",
      S M ",nonce_str=\"0123456789012345678901234567890123456789012345678901234567890123X\"," T "," K
-       "," G,
+         "," G,
      WXP_ERR_AUTH_VALUE_TOO_LONG, "nonce_str"},
 };
 
@@ -170,7 +173,8 @@ static void built_header_has_the_documented_form_and_round_trips(void **state)
     (void)state;
     assert_int_equal(wxp_auth_build(&in, &hdr), WXP_OK);
     snprintf(want, sizeof(want),
-             "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\","
+             "WECHATPAY2-SHA256-RSA2048 "
+             "mchid=\"1230000109\",nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\","
              "timestamp=\"1554208460\",serial_no=\"%s\",signature=\"%s\"",
              TU_MERCHANT_SERIAL, sig);
     assert_string_equal(hdr, want);
@@ -184,8 +188,11 @@ static void built_header_has_the_documented_form_and_round_trips(void **state)
 static void build_refuses_quotes_and_empty_values(void **state)
 {
     wxp_auth a = {
-        .mchid = wxp_span_of(TU_MCHID), .nonce_str = wxp_span_of("n\"x"),
-        .timestamp = wxp_span_of("1"), .serial_no = wxp_span_of("S"), .signature = wxp_span_of("x"),
+        .mchid = wxp_span_of(TU_MCHID),
+        .nonce_str = wxp_span_of("n\"x"),
+        .timestamp = wxp_span_of("1"),
+        .serial_no = wxp_span_of("S"),
+        .signature = wxp_span_of("x"),
     };
     char *hdr = NULL;
     (void)state;

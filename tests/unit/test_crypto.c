@@ -12,7 +12,7 @@
 static wxp_key *verifying_key(const tu_vector *v)
 {
     return strcmp(v->key, "merchant_key.pem") == 0 ? tu_certificate("merchant_cert.pem")
-                                                    : tu_public_key("wechatpay_pub.pem");
+                                                   : tu_public_key("wechatpay_pub.pem");
 }
 
 static void every_vector_signs_to_the_openssl_signature(void **state)
@@ -49,9 +49,9 @@ static void every_vector_verifies_with_the_public_key_and_the_certificate(void *
     wxp_key *cert = tu_certificate("wechatpay_cert.pem");
     for (size_t i = 0; i < n; i++)
         if (strcmp(v[i].key, "wechatpay_key.pem") == 0)
-            assert_int_equal(wxp_verify(cert, v[i].msg, v[i].msg_len,
-                                        (wxp_span){v[i].sig, v[i].sig_len}, NULL),
-                             WXP_OK);
+            assert_int_equal(
+                wxp_verify(cert, v[i].msg, v[i].msg_len, (wxp_span){v[i].sig, v[i].sig_len}, NULL),
+                WXP_OK);
     wxp_key_free(cert);
     tu_vectors_free(v, n);
 }
@@ -66,9 +66,9 @@ static void one_changed_byte_in_message_or_signature_fails(void **state)
         /* Every position of the message, flipped one bit at a time. */
         for (size_t pos = 0; pos < v[i].msg_len; pos++) {
             v[i].msg[pos] ^= 0x01;
-            assert_int_equal(wxp_verify(key, v[i].msg, v[i].msg_len,
-                                        (wxp_span){v[i].sig, v[i].sig_len}, NULL),
-                             WXP_ERR_SIGNATURE_MISMATCH);
+            assert_int_equal(
+                wxp_verify(key, v[i].msg, v[i].msg_len, (wxp_span){v[i].sig, v[i].sig_len}, NULL),
+                WXP_ERR_SIGNATURE_MISMATCH);
             v[i].msg[pos] ^= 0x01;
         }
         /* One Base64 character changed to another valid one, in the middle
@@ -76,14 +76,14 @@ static void one_changed_byte_in_message_or_signature_fails(void **state)
         size_t mid = v[i].sig_len / 2;
         char saved = v[i].sig[mid];
         v[i].sig[mid] = saved == 'A' ? 'B' : 'A';
-        assert_int_equal(wxp_verify(key, v[i].msg, v[i].msg_len,
-                                    (wxp_span){v[i].sig, v[i].sig_len}, NULL),
-                         WXP_ERR_SIGNATURE_MISMATCH);
+        assert_int_equal(
+            wxp_verify(key, v[i].msg, v[i].msg_len, (wxp_span){v[i].sig, v[i].sig_len}, NULL),
+            WXP_ERR_SIGNATURE_MISMATCH);
         v[i].sig[mid] = saved;
         /* One byte fewer in the message. */
-        assert_int_equal(wxp_verify(key, v[i].msg, v[i].msg_len - 1,
-                                    (wxp_span){v[i].sig, v[i].sig_len}, NULL),
-                         WXP_ERR_SIGNATURE_MISMATCH);
+        assert_int_equal(
+            wxp_verify(key, v[i].msg, v[i].msg_len - 1, (wxp_span){v[i].sig, v[i].sig_len}, NULL),
+            WXP_ERR_SIGNATURE_MISMATCH);
         wxp_key_free(key);
     }
     tu_vectors_free(v, n);
@@ -130,7 +130,8 @@ static void pkcs1_public_key_is_accepted(void **state)
     char *pub = tu_fixture_path(TU_KEYS "wechatpay_pub.pem");
     (void)state;
     snprintf(path, sizeof(path), "%s/rsa_pub_pkcs1.pem", tu_tmpdir());
-    snprintf(cmd, sizeof(cmd), "%s rsa -pubin -in '%s' -RSAPublicKey_out -out '%s' 2>&1 && head -1 '%s'",
+    snprintf(cmd, sizeof(cmd),
+             "%s rsa -pubin -in '%s' -RSAPublicKey_out -out '%s' 2>&1 && head -1 '%s'",
              WXP_OPENSSL_CLI, pub, path, path);
     char *out = tu_run(cmd);
     assert_non_null(strstr(out, "BEGIN RSA PUBLIC KEY"));
@@ -184,8 +185,7 @@ static void private_key_pairs_with_its_certificate_only(void **state)
 
 typedef wxp_err (*loader)(const char *, wxp_key **, wxp_diag *);
 
-static void expect_load_error(loader fn, const char *file, wxp_err want,
-                              const char *text_part)
+static void expect_load_error(loader fn, const char *file, wxp_err want, const char *text_part)
 {
     char rel[128];
     snprintf(rel, sizeof(rel), TU_KEYS "%s", file);
@@ -228,9 +228,10 @@ static void garbage_and_truncated_pem_are_refused(void **state)
     (void)state;
     assert_int_equal(wxp_key_private_pem(pem, len / 2, &k, NULL), WXP_ERR_KEY_PARSE);
     assert_int_equal(wxp_key_private_pem("", 0, &k, NULL), WXP_ERR_KEY_PARSE);
-    assert_int_equal(wxp_key_public_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
-                                        56, &k, NULL),
-                     WXP_ERR_KEY_PARSE);
+    assert_int_equal(
+        wxp_key_public_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", 56, &k,
+                           NULL),
+        WXP_ERR_KEY_PARSE);
     assert_int_equal(wxp_key_certificate_pem("junk", 4, &k, NULL), WXP_ERR_KEY_PARSE);
     assert_null(k);
     free(pem);
@@ -250,9 +251,16 @@ static void signing_needs_a_private_key(void **state)
 /* Base64 decoding: RFC 4648 section 10 vectors and the strictness rules. */
 static void base64_decodes_the_rfc4648_vectors(void **state)
 {
-    const struct { const char *in, *out; } rows[] = {
-        {"Zg==", "f"}, {"Zm8=", "fo"}, {"Zm9v", "foo"}, {"Zm9vYg==", "foob"},
-        {"Zm9vYmE=", "fooba"}, {"Zm9vYmFy", "foobar"}, {"+/+/", "\xfb\xff\xbf"},
+    const struct {
+        const char *in, *out;
+    } rows[] = {
+        {"Zg==", "f"},
+        {"Zm8=", "fo"},
+        {"Zm9v", "foo"},
+        {"Zm9vYg==", "foob"},
+        {"Zm9vYmE=", "fooba"},
+        {"Zm9vYmFy", "foobar"},
+        {"+/+/", "\xfb\xff\xbf"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -267,18 +275,18 @@ static void base64_decodes_the_rfc4648_vectors(void **state)
 static void base64_refuses_anything_not_strict(void **state)
 {
     const char *bad[] = {
-        "",          /* empty */
-        "Zg=",       /* length not a multiple of 4 */
-        "Zm9vY",     /* length not a multiple of 4 */
-        "Zh==",      /* padding bits not zero */
-        "Zm9=",      /* padding bits not zero */
-        "Z===",      /* three '=' */
-        "====",      /* only padding */
-        "Zg==Zg==",  /* padding in the middle */
-        "Zm=v",      /* '=' before data */
-        "Zm9v\nYmFy", /* line break */
-        "Zm9v YmFy", /* space */
-        "Zm9-YmF_",  /* URL-safe alphabet */
+        "",            /* empty */
+        "Zg=",         /* length not a multiple of 4 */
+        "Zm9vY",       /* length not a multiple of 4 */
+        "Zh==",        /* padding bits not zero */
+        "Zm9=",        /* padding bits not zero */
+        "Z===",        /* three '=' */
+        "====",        /* only padding */
+        "Zg==Zg==",    /* padding in the middle */
+        "Zm=v",        /* '=' before data */
+        "Zm9v\nYmFy",  /* line break */
+        "Zm9v YmFy",   /* space */
+        "Zm9-YmF_",    /* URL-safe alphabet */
         "Zm9vYmF\x80", /* high byte */
     };
     (void)state;
@@ -298,7 +306,8 @@ static void base64_refuses_anything_not_strict(void **state)
  * in RFC 4648's alphabet, with its place in it as the value. */
 static void base64_knows_every_byte(void **state)
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     (void)state;
     for (int b = 1; b < 256; b++) {
         if (b == '=')
@@ -329,10 +338,11 @@ static void malformed_signatures_get_their_own_errors(void **state)
 
     assert_int_equal(wxp_verify(key, msg, sizeof(msg) - 1, wxp_span_of(""), &d), WXP_ERR_BASE64);
     assert_string_equal(d.field, "signature");
-    assert_int_equal(wxp_verify(key, msg, sizeof(msg) - 1,
-                                wxp_span_of("WECHATPAY/SIGNTEST/OWI3MWVhYzc2NDRhNmUzY2I3ZmM3NTk4ZjY4OGNiODc="),
-                                &d),
-                     WXP_ERR_SIGNTEST_PROBE);
+    assert_int_equal(
+        wxp_verify(key, msg, sizeof(msg) - 1,
+                   wxp_span_of("WECHATPAY/SIGNTEST/OWI3MWVhYzc2NDRhNmUzY2I3ZmM3NTk4ZjY4OGNiODc="),
+                   &d),
+        WXP_ERR_SIGNTEST_PROBE);
     assert_non_null(strstr(d.text, "probe"));
     assert_int_equal(wxp_verify(key, msg, sizeof(msg) - 1, wxp_span_of("Zm9vYmFy"), &d),
                      WXP_ERR_SIGNATURE_LENGTH);
@@ -375,7 +385,8 @@ static void nonce_is_32_alphanumerics_and_fresh_each_time(void **state)
     assert_int_equal(wxp_nonce(a), WXP_OK);
     assert_int_equal(wxp_nonce(b), WXP_OK);
     assert_int_equal(strlen(a), 32);
-    assert_int_equal(strspn(a, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), 32);
+    assert_int_equal(strspn(a, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+                     32);
     assert_string_not_equal(a, b);
 }
 

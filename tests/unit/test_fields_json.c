@@ -8,7 +8,10 @@
 
 static void out_trade_no_rules(void **state)
 {
-    const struct { const char *v; wxp_err want; } rows[] = {
+    const struct {
+        const char *v;
+        wxp_err want;
+    } rows[] = {
         {"1217752501201407033233368018", WXP_OK},
         {"abc123", WXP_OK},                           /* 6: shortest */
         {"12345678901234567890123456789012", WXP_OK}, /* 32: longest */
@@ -75,7 +78,11 @@ static void reverse_request_body_is_built_compact_and_parsed_back(void **state)
 
 static void bad_request_bodies_name_the_field(void **state)
 {
-    const struct { const char *body; wxp_err want; const char *field; } rows[] = {
+    const struct {
+        const char *body;
+        wxp_err want;
+        const char *field;
+    } rows[] = {
         {"", WXP_ERR_JSON_SYNTAX, "body"},
         {"{", WXP_ERR_JSON_SYNTAX, "body"},
         {"{\"appid\":\"a\",\"mchid\":\"1\"} x", WXP_ERR_JSON_SYNTAX, "body"},
@@ -91,7 +98,8 @@ static void bad_request_bodies_name_the_field(void **state)
         {"{\"appid\":\"a\",\"mchid\":[\"1\"]}", WXP_ERR_JSON_FIELD_TYPE, "mchid"},
         {"{\"appid\":\"123456789012345678901234567890123\",\"mchid\":\"1\"}",
          WXP_ERR_JSON_FIELD_TOO_LONG, "appid"},
-        {"{\"appid\":\"a\",\"mchid\":\"1\",\"appid\":\"b\"}", WXP_ERR_JSON_DUPLICATE_FIELD, "appid"},
+        {"{\"appid\":\"a\",\"mchid\":\"1\",\"appid\":\"b\"}", WXP_ERR_JSON_DUPLICATE_FIELD,
+         "appid"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -124,9 +132,9 @@ static void reverse_answer_is_parsed_from_the_vector(void **state)
     assert_string_equal(r.appid, TU_APPID);
     assert_string_equal(r.mchid, TU_MCHID);
     free(body);
-    assert_int_equal(wxp_reverse_response_parse(wxp_span_of("{\"appid\":\"a\",\"mchid\":\"1\"}"),
-                                                &r, &d),
-                     WXP_ERR_JSON_MISSING_FIELD);
+    assert_int_equal(
+        wxp_reverse_response_parse(wxp_span_of("{\"appid\":\"a\",\"mchid\":\"1\"}"), &r, &d),
+        WXP_ERR_JSON_MISSING_FIELD);
     assert_string_equal(d.field, "out_trade_no");
     assert_int_equal(wxp_reverse_response_parse(wxp_span_of("<html>502</html>"), &r, &d),
                      WXP_ERR_JSON_SYNTAX);
@@ -134,9 +142,10 @@ static void reverse_answer_is_parsed_from_the_vector(void **state)
 
 static void error_body_keeps_code_message_and_detail(void **state)
 {
-    const char *body = "{\"code\":\"SIGN_ERROR\",\"message\":\"签名错误\",\"detail\":"
-                       "{\"detail\":{\"issue\":\"sign not match\"},\"field\":\"signature\","
-                       "\"location\":\"authorization\",\"sign_information\":{\"method\":\"POST\"}}}";
+    const char *body =
+        "{\"code\":\"SIGN_ERROR\",\"message\":\"签名错误\",\"detail\":"
+        "{\"detail\":{\"issue\":\"sign not match\"},\"field\":\"signature\","
+        "\"location\":\"authorization\",\"sign_information\":{\"method\":\"POST\"}}}";
     wxp_error_body eb;
     (void)state;
     assert_int_equal(wxp_error_body_parse(wxp_span_of(body), &eb, NULL), WXP_OK);
@@ -148,26 +157,34 @@ static void error_body_keeps_code_message_and_detail(void **state)
     assert_null(eb.detail);
 
     /* The real templating error from PROTOCOL.md section 1. */
-    assert_int_equal(wxp_error_body_parse(
-                         wxp_span_of("{\"code\":\"PARAM_ERROR\",\"detail\":{\"location\":\"uri_template\","
-                                     "\"value\":\"\"},\"message\":\"x\"}"), &eb, NULL),
-                     WXP_OK);
+    assert_int_equal(
+        wxp_error_body_parse(
+            wxp_span_of("{\"code\":\"PARAM_ERROR\",\"detail\":{\"location\":\"uri_template\","
+                        "\"value\":\"\"},\"message\":\"x\"}"),
+            &eb, NULL),
+        WXP_OK);
     assert_string_equal(eb.detail, "{\"location\":\"uri_template\",\"value\":\"\"}");
     wxp_error_body_clear(&eb);
 
     /* No detail, null detail. */
-    assert_int_equal(wxp_error_body_parse(wxp_span_of("{\"code\":\"ORDER_CLOSED\",\"message\":\"m\"}"),
-                                          &eb, NULL), WXP_OK);
-    assert_null(eb.detail);
     assert_int_equal(wxp_error_body_parse(
-                         wxp_span_of("{\"code\":\"X\",\"message\":\"m\",\"detail\":null}"), &eb, NULL),
+                         wxp_span_of("{\"code\":\"ORDER_CLOSED\",\"message\":\"m\"}"), &eb, NULL),
                      WXP_OK);
+    assert_null(eb.detail);
+    assert_int_equal(
+        wxp_error_body_parse(wxp_span_of("{\"code\":\"X\",\"message\":\"m\",\"detail\":null}"), &eb,
+                             NULL),
+        WXP_OK);
     assert_null(eb.detail);
 }
 
 static void bad_error_bodies_name_the_field(void **state)
 {
-    const struct { const char *body; wxp_err want; const char *field; } rows[] = {
+    const struct {
+        const char *body;
+        wxp_err want;
+        const char *field;
+    } rows[] = {
         {"{\"message\":\"m\"}", WXP_ERR_JSON_MISSING_FIELD, "code"},
         {"{\"code\":\"X\"}", WXP_ERR_JSON_MISSING_FIELD, "message"},
         {"{\"code\":5,\"message\":\"m\"}", WXP_ERR_JSON_FIELD_TYPE, "code"},

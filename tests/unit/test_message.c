@@ -22,8 +22,8 @@ static void every_vector_message_is_rebuilt_byte_for_byte(void **state)
             e = wxp_request_message(wxp_span_of(v[i].method), wxp_span_of(v[i].target), ts,
                                     wxp_span_of(v[i].nonce), body, &msg, &len);
         else
-            e = wxp_response_message(wxp_span_of(v[i].timestamp), wxp_span_of(v[i].nonce),
-                                     body, &msg, &len);
+            e = wxp_response_message(wxp_span_of(v[i].timestamp), wxp_span_of(v[i].nonce), body,
+                                     &msg, &len);
         assert_int_equal(e, WXP_OK);
         if (len != v[i].msg_len || memcmp(msg, v[i].msg, len) != 0)
             fail_msg("vector %s: message differs from %s.msg", v[i].name, v[i].name);
@@ -37,9 +37,9 @@ static void get_with_empty_body_ends_with_nonce_and_two_newlines(void **state)
     char *msg = NULL;
     size_t len = 0;
     (void)state;
-    assert_int_equal(wxp_request_message(wxp_span_of("GET"),
-                                         wxp_span_of("/v3/certificates?x=1"), 1554208460,
-                                         wxp_span_of("N"), (wxp_span){NULL, 0}, &msg, &len),
+    assert_int_equal(wxp_request_message(wxp_span_of("GET"), wxp_span_of("/v3/certificates?x=1"),
+                                         1554208460, wxp_span_of("N"), (wxp_span){NULL, 0}, &msg,
+                                         &len),
                      WXP_OK);
     assert_string_equal(msg, "GET\n/v3/certificates?x=1\n1554208460\nN\n\n");
     assert_int_equal(len, strlen(msg));
@@ -64,8 +64,8 @@ static void body_bytes_are_kept_exactly_including_nul_and_newlines(void **state)
     size_t len = 0;
     (void)state;
     assert_int_equal(wxp_request_message(wxp_span_of("POST"), wxp_span_of("/x"), 1,
-                                         wxp_span_of("n"),
-                                         (wxp_span){body, sizeof(body) - 1}, &msg, &len),
+                                         wxp_span_of("n"), (wxp_span){body, sizeof(body) - 1}, &msg,
+                                         &len),
                      WXP_OK);
     assert_int_equal(len, strlen("POST\n/x\n1\nn\n") + sizeof(body) - 1 + 1);
     assert_memory_equal(msg + strlen("POST\n/x\n1\nn\n"), body, sizeof(body) - 1);
@@ -83,9 +83,9 @@ static void newline_inside_a_single_line_part_is_refused(void **state)
     assert_int_equal(wxp_request_message(wxp_span_of("POST"), wxp_span_of("/x"), 1,
                                          wxp_span_of("n\n"), wxp_span_of(""), &msg, NULL),
                      WXP_ERR_ARG);
-    assert_int_equal(wxp_response_message(wxp_span_of("1\n2"), wxp_span_of("n"),
-                                          wxp_span_of(""), &msg, NULL),
-                     WXP_ERR_ARG);
+    assert_int_equal(
+        wxp_response_message(wxp_span_of("1\n2"), wxp_span_of("n"), wxp_span_of(""), &msg, NULL),
+        WXP_ERR_ARG);
     assert_int_equal(wxp_request_message(wxp_span_of("POST"), wxp_span_of("/x"), -1,
                                          wxp_span_of("n"), wxp_span_of(""), &msg, NULL),
                      WXP_ERR_ARG);

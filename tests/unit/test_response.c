@@ -17,7 +17,8 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     f->ring = wxp_keyring_new();
-    assert_int_equal(wxp_keyring_add(f->ring, TU_PUBKEY_ID, tu_public_key("wechatpay_pub.pem")), WXP_OK);
+    assert_int_equal(wxp_keyring_add(f->ring, TU_PUBKEY_ID, tu_public_key("wechatpay_pub.pem")),
+                     WXP_OK);
     assert_int_equal(wxp_keyring_add(f->ring, NULL, tu_certificate("wechatpay_cert.pem")), WXP_OK);
     /* A certificate the ring knows whose key did not sign the vectors. */
     assert_int_equal(wxp_keyring_add(f->ring, NULL, tu_certificate("other_cert.pem")), WXP_OK);
@@ -54,8 +55,8 @@ static wxp_response_headers headers_of(const tu_vector *v, const char *serial)
     return h;
 }
 
-static wxp_err verify(fixture *f, const tu_vector *v, const wxp_response_headers *h,
-                      int64_t now, int64_t skew, wxp_diag *d)
+static wxp_err verify(fixture *f, const tu_vector *v, const wxp_response_headers *h, int64_t now,
+                      int64_t skew, wxp_diag *d)
 {
     (void)f;
     return wxp_response_verify(f->ring, h, (wxp_span){v->body, v->body_len}, now, skew, d);

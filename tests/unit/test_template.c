@@ -11,9 +11,11 @@
 
 static void expansion_table(void **state)
 {
-    const struct { const char *tmpl, *value, *want; } rows[] = {
+    const struct {
+        const char *tmpl, *value, *want;
+    } rows[] = {
         {TMPL, "1217752501201407033233368018", PFX "1217752501201407033233368018/reverse"},
-        {"/" TMPL, "abc123", PFX "abc123/reverse"},          /* leading '/' kept once */
+        {"/" TMPL, "abc123", PFX "abc123/reverse"},           /* leading '/' kept once */
         {TMPL, "ord*2026|01", PFX "ord%2A2026%7C01/reverse"}, /* '*' and '|' encoded */
         {TMPL, "a-b_c.d~e", PFX "a-b_c.d~e/reverse"},         /* unreserved stay */
         {TMPL, "a/b", PFX "a%2Fb/reverse"},
@@ -44,7 +46,8 @@ static void expansion_errors_name_the_parameter(void **state)
     assert_non_null(strstr(d.text, "{mchid}"));
     assert_int_equal(wxp_template_expand(TMPL, &empty, 1, &out, &d), WXP_ERR_TEMPLATE_PARAM);
     assert_non_null(strstr(d.text, "empty"));
-    assert_int_equal(wxp_template_expand("v3/{out_trade_no/x", &p, 1, &out, &d), WXP_ERR_TEMPLATE_SYNTAX);
+    assert_int_equal(wxp_template_expand("v3/{out_trade_no/x", &p, 1, &out, &d),
+                     WXP_ERR_TEMPLATE_SYNTAX);
     assert_int_equal(wxp_template_expand("v3/{}/x", &p, 1, &out, &d), WXP_ERR_TEMPLATE_SYNTAX);
     assert_int_equal(wxp_template_expand("v3/out}/x", &p, 1, &out, &d), WXP_ERR_TEMPLATE_SYNTAX);
     assert_int_equal(wxp_template_expand("v3/{a{b}}/x", &p, 1, &out, &d), WXP_ERR_TEMPLATE_SYNTAX);
@@ -53,12 +56,15 @@ static void expansion_errors_name_the_parameter(void **state)
 
 static void chain_form_becomes_the_same_template(void **state)
 {
-    const struct { const char *chain, *want; } rows[] = {
+    const struct {
+        const char *chain, *want;
+    } rows[] = {
         {"v3/pay/transactions/outTradeNo/_out_trade_no_/reverse", TMPL},
         {"/v3/pay/transactions/outTradeNo/_out_trade_no_/reverse", "/" TMPL},
         {"v3/pay/transactions/out-trade-no/{out_trade_no}/reverse", NULL}, /* braces: not chain */
         {"v3/certificates", "v3/certificates"},
-        {"v3/marketing/favor/stocks/_stock_id_/useFlow", "v3/marketing/favor/stocks/{stock_id}/use-flow"},
+        {"v3/marketing/favor/stocks/_stock_id_/useFlow",
+         "v3/marketing/favor/stocks/{stock_id}/use-flow"},
         {"v3/payScore/serviceOrder", "v3/pay-score/service-order"},
     };
     (void)state;
@@ -84,8 +90,9 @@ static void chain_and_template_expand_to_the_same_target(void **state)
     wxp_param p = {"out_trade_no", "ord*2026|01"};
     char *tmpl = NULL, *a = NULL, *b = NULL;
     (void)state;
-    assert_int_equal(wxp_chain_to_template("v3/pay/transactions/outTradeNo/_out_trade_no_/reverse",
-                                           &tmpl, NULL), WXP_OK);
+    assert_int_equal(
+        wxp_chain_to_template("v3/pay/transactions/outTradeNo/_out_trade_no_/reverse", &tmpl, NULL),
+        WXP_OK);
     assert_int_equal(wxp_template_expand(tmpl, &p, 1, &a, NULL), WXP_OK);
     assert_int_equal(wxp_template_expand(TMPL, &p, 1, &b, NULL), WXP_OK);
     assert_string_equal(a, b);
@@ -97,12 +104,14 @@ static void chain_and_template_expand_to_the_same_target(void **state)
 /* Targets that match, as the different SDKs send them. */
 static void good_targets_match_and_decode(void **state)
 {
-    const struct { const char *target, *value, *query; } rows[] = {
+    const struct {
+        const char *target, *value, *query;
+    } rows[] = {
         {PFX "1217752501201407033233368018/reverse", "1217752501201407033233368018", NULL},
-        {PFX "ord%2A2026%7C01/reverse", "ord*2026|01", NULL},   /* PHP, Go */
-        {PFX "ord*2026|01/reverse", "ord*2026|01", NULL},       /* Node: raw */
-        {PFX "ord*2026%7C01/reverse", "ord*2026|01", NULL},     /* Java: '|' only */
-        {PFX "ord%2a2026%7c01/reverse", "ord*2026|01", NULL},   /* lower-case hex */
+        {PFX "ord%2A2026%7C01/reverse", "ord*2026|01", NULL}, /* PHP, Go */
+        {PFX "ord*2026|01/reverse", "ord*2026|01", NULL},     /* Node: raw */
+        {PFX "ord*2026%7C01/reverse", "ord*2026|01", NULL},   /* Java: '|' only */
+        {PFX "ord%2a2026%7c01/reverse", "ord*2026|01", NULL}, /* lower-case hex */
         {PFX "a-b_c-d/reverse", "a-b_c-d", NULL},
         {PFX "abc123/reverse?x=1", "abc123", "x=1"},
         {PFX "abc123/reverse?", "abc123", ""},
@@ -152,15 +161,12 @@ static void path_mistakes_are_named(void **state)
          "chain"},
         {"camelCase segment", "/v3/pay/transactions/outTradeNo/abc123/reverse",
          WXP_ERR_PATH_CAMEL_CASE, "out-trade-no"},
-        {"camelCase and unexpanded chain",
-         "/v3/pay/transactions/outTradeNo/_out_trade_no_/reverse", WXP_ERR_PATH_CAMEL_CASE,
-         "dash-case"},
-        {"double encoding of *", PFX "ord%252A2026/reverse", WXP_ERR_PATH_DOUBLE_ENCODED,
-         "%252A"},
+        {"camelCase and unexpanded chain", "/v3/pay/transactions/outTradeNo/_out_trade_no_/reverse",
+         WXP_ERR_PATH_CAMEL_CASE, "dash-case"},
+        {"double encoding of *", PFX "ord%252A2026/reverse", WXP_ERR_PATH_DOUBLE_ENCODED, "%252A"},
         {"double encoding of |", PFX "ord%257C2026/reverse", WXP_ERR_PATH_DOUBLE_ENCODED,
          "encoded twice"},
-        {"encoded slash in parameter", PFX "ab%2Fcd12/reverse", WXP_ERR_PATH_SLASH_IN_PARAM,
-         "%2F"},
+        {"encoded slash in parameter", PFX "ab%2Fcd12/reverse", WXP_ERR_PATH_SLASH_IN_PARAM, "%2F"},
         {"raw slash in parameter", PFX "ab/cd12/reverse", WXP_ERR_PATH_SLASH_IN_PARAM,
          "\"ab/cd12\""},
         {"two raw slashes in parameter", PFX "a/b/c/reverse", WXP_ERR_PATH_SLASH_IN_PARAM,
@@ -173,16 +179,16 @@ static void path_mistakes_are_named(void **state)
          "extra prefix \"/v3\""},
         {"missing v3", "/pay/transactions/out-trade-no/abc123/reverse", WXP_ERR_PATH_PREFIX,
          "lacks the prefix \"/v3\""},
-        {"scheme and host in target",
-         "https://api.mch.weixin.qq.com" PFX "abc123/reverse", WXP_ERR_PATH_ABSOLUTE,
-         "scheme or host"},
+        {"scheme and host in target", "https://api.mch.weixin.qq.com" PFX "abc123/reverse",
+         WXP_ERR_PATH_ABSOLUTE, "scheme or host"},
         {"plain http", "http://127.0.0.1:8080" PFX "abc123/reverse", WXP_ERR_PATH_ABSOLUTE,
          "scheme or host"},
         {"network-path reference", "//api.mch.weixin.qq.com" PFX "abc123/reverse",
          WXP_ERR_PATH_ABSOLUTE, "host"},
         {"no leading slash", "v3/pay/transactions/out-trade-no/abc123/reverse",
          WXP_ERR_PATH_MISMATCH, "start with '/'"},
-        {"wrong action", PFX "abc123/close", WXP_ERR_PATH_MISMATCH, "\"close\" but must be \"reverse\""},
+        {"wrong action", PFX "abc123/close", WXP_ERR_PATH_MISMATCH,
+         "\"close\" but must be \"reverse\""},
         {"wrong letter case", "/v3/pay/transactions/out-trade-no/abc123/Reverse",
          WXP_ERR_PATH_MISMATCH, "letter case"},
         {"missing action", PFX "abc123", WXP_ERR_PATH_MISMATCH, "segments"},
@@ -197,8 +203,8 @@ static void path_mistakes_are_named(void **state)
         wxp_diag d = {0};
         wxp_err e = wxp_template_match(TMPL, wxp_span_of(rows[i].target), &m, &d);
         if (e != rows[i].want)
-            fail_msg("%s (%s): got %s, want %s: %s", rows[i].what, rows[i].target,
-                     wxp_strerror(e), wxp_strerror(rows[i].want), d.text);
+            fail_msg("%s (%s): got %s, want %s: %s", rows[i].what, rows[i].target, wxp_strerror(e),
+                     wxp_strerror(rows[i].want), d.text);
         if (!strstr(d.text, rows[i].phrase))
             fail_msg("%s: diagnostic \"%s\" lacks \"%s\"", rows[i].what, d.text, rows[i].phrase);
         assert_int_equal(m.nparams, 0);
@@ -218,7 +224,8 @@ static void nul_byte_and_overlong_parameter_are_refused(void **state)
     int n = snprintf(longp, sizeof(longp), PFX);
     memset(longp + n, 'a', 200);
     memcpy(longp + n + 200, "/reverse", sizeof("/reverse"));
-    assert_int_equal(wxp_template_match(TMPL, wxp_span_of(longp), &m, &d), WXP_ERR_PATH_PARAM_TOO_LONG);
+    assert_int_equal(wxp_template_match(TMPL, wxp_span_of(longp), &m, &d),
+                     WXP_ERR_PATH_PARAM_TOO_LONG);
     /* 100 segments: refused without overflow. */
     char many[400];
     for (int i = 0; i < 100; i++)

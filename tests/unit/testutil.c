@@ -65,9 +65,18 @@ static wxp_key *load(loader fn, const char *file)
     return k;
 }
 
-wxp_key *tu_private_key(const char *file) { return load(wxp_key_private_file, file); }
-wxp_key *tu_public_key(const char *file) { return load(wxp_key_public_file, file); }
-wxp_key *tu_certificate(const char *file) { return load(wxp_key_certificate_file, file); }
+wxp_key *tu_private_key(const char *file)
+{
+    return load(wxp_key_private_file, file);
+}
+wxp_key *tu_public_key(const char *file)
+{
+    return load(wxp_key_public_file, file);
+}
+wxp_key *tu_certificate(const char *file)
+{
+    return load(wxp_key_certificate_file, file);
+}
 
 static void field(char **p, char *out, size_t cap)
 {
@@ -176,8 +185,7 @@ char *tu_run(const char *cmd)
     return buf;
 }
 
-int tu_openssl_verify(const char *keyfile, const void *msg, size_t len,
-                      const char *sig_b64)
+int tu_openssl_verify(const char *keyfile, const void *msg, size_t len, const char *sig_b64)
 {
     const char *dir = tu_tmpdir();
     char msgp[128], b64p[128], sigp[128], pubp[128], cmd[4096];
@@ -202,8 +210,7 @@ int tu_openssl_verify(const char *keyfile, const void *msg, size_t len,
              "%s base64 -d -A -in '%s' -out '%s' && "
              "%s dgst -sha256 -verify '%s' -signature '%s' '%s' 2>&1",
              WXP_OPENSSL_CLI, key, WXP_OPENSSL_CLI, key, WXP_OPENSSL_CLI, key, pubp,
-             WXP_OPENSSL_CLI, b64p, sigp,
-             WXP_OPENSSL_CLI, pubp, sigp, msgp);
+             WXP_OPENSSL_CLI, b64p, sigp, WXP_OPENSSL_CLI, pubp, sigp, msgp);
     free(key);
     char *outp = tu_run(cmd);
     int ok = strcmp(outp, "Verified OK") == 0;

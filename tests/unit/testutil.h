@@ -36,8 +36,7 @@ void tu_vectors_free(tu_vector *v, size_t n);
 /* Verifies sig_b64 over msg with the openssl command line and a PEM public
  * key or certificate file from fixtures/keys/: the independent check.
  * Returns 1 when openssl says "Verified OK", 0 otherwise. */
-int tu_openssl_verify(const char *keyfile, const void *msg, size_t len,
-                      const char *sig_b64);
+int tu_openssl_verify(const char *keyfile, const void *msg, size_t len, const char *sig_b64);
 
 /* Runs a shell command and returns its stdout (trailing newline removed). */
 char *tu_run(const char *cmd);

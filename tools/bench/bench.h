@@ -112,8 +112,7 @@ typedef struct trip {
 /* The JSON report: every print_ adds its figures under its name. */
 extern cJSON *bench_report;
 
-void bench_print_load(const char *name, const load_result *r, double sign_rate, long rss,
-                      long hwm);
+void bench_print_load(const char *name, const load_result *r, double sign_rate, long rss, long hwm);
 void bench_print_trip(const char *name, const char *how, const trip *t, double sign_us,
                       double verify_us);
 void bench_add_trip(cJSON *j, const trip *t, double sign_us);

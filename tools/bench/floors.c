@@ -61,15 +61,16 @@ double bench_rsa_rate(const opts *o, int threads, double seconds)
     return rate;
 }
 
-
 /* Microseconds per signature and per verification on one core, the
  * mock's key and a reverse-sized message (same calls as the mock's). */
 void bench_crypto_floor(const opts *o, double *sign_us, double *verify_us)
 {
-    char *kp = bench_fixture(o, "keys/wechatpay_key.pem"), *pp = bench_fixture(o, "keys/wechatpay_pub.pem");
+    char *kp = bench_fixture(o, "keys/wechatpay_key.pem"),
+         *pp = bench_fixture(o, "keys/wechatpay_pub.pem");
     wxp_key *key = NULL, *pub = NULL;
     *sign_us = *verify_us = 0;
-    if (wxp_key_private_file(kp, &key, NULL) == WXP_OK && wxp_key_public_file(pp, &pub, NULL) == WXP_OK) {
+    if (wxp_key_private_file(kp, &key, NULL) == WXP_OK &&
+        wxp_key_public_file(pp, &pub, NULL) == WXP_OK) {
         const char msg[] = "1795849000\nabcdefghijklmnopqrstuvwxyz012345\n" BODY "\n";
         char *sig = NULL;
         long n = 0;
@@ -148,7 +149,8 @@ void bench_transport_floor(size_t req, size_t ans, double *wall_us, double *cpu_
         }
         n++;
     }
-    double wall = bench_now() - t0, cpu = bench_cpu_seconds(getpid()) + bench_cpu_seconds(pid) - cpu0;
+    double wall = bench_now() - t0,
+           cpu = bench_cpu_seconds(getpid()) + bench_cpu_seconds(pid) - cpu0;
     close(fd);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
@@ -157,4 +159,3 @@ void bench_transport_floor(size_t req, size_t ans, double *wall_us, double *cpu_
         *cpu_us = cpu / (double)n * 1e6;
     }
 }
-

@@ -26,19 +26,23 @@ static char *build_request(wxp_key *key, const char *host, int port, const char 
     char target[128], nonce[WXP_NONCE_LEN + 1], *msg = NULL, *sig = NULL, *auth = NULL;
     size_t mlen;
     snprintf(target, sizeof(target), "/v3/pay/transactions/out-trade-no/%s/reverse", otn);
-    if (wxp_nonce(nonce) || wxp_request_message(wxp_span_of("POST"), wxp_span_of(target), ts,
-                                                wxp_span_of(nonce), wxp_span_of(BODY), &msg, &mlen) ||
+    if (wxp_nonce(nonce) ||
+        wxp_request_message(wxp_span_of("POST"), wxp_span_of(target), ts, wxp_span_of(nonce),
+                            wxp_span_of(BODY), &msg, &mlen) ||
         wxp_sign(key, msg, mlen, &sig))
         return NULL;
-    wxp_auth a = {wxp_span_of(MCHID), wxp_span_of(nonce), wxp_span_of(""),
-                  wxp_span_of("3775B6A45ACD588826D15E583A95F5DD00000001"), wxp_span_of(sig), ts};
+    wxp_auth a = {wxp_span_of(MCHID), wxp_span_of(nonce),
+                  wxp_span_of(""),    wxp_span_of("3775B6A45ACD588826D15E583A95F5DD00000001"),
+                  wxp_span_of(sig),   ts};
     if (wxp_auth_build(&a, &auth))
         return NULL;
     char *out = malloc(2048);
-    int n = snprintf(out, 2048,
-                     "POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: %s\r\nAccept: application/json\r\n"
-                     "Content-Type: application/json\r\nUser-Agent: wxpay-bench\r\nContent-Length: %zu\r\n\r\n%s",
-                     target, host, port, auth, strlen(BODY), BODY);
+    int n = snprintf(
+        out, 2048,
+        "POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: %s\r\nAccept: application/json\r\n"
+        "Content-Type: application/json\r\nUser-Agent: wxpay-bench\r\nContent-Length: "
+        "%zu\r\n\r\n%s",
+        target, host, port, auth, strlen(BODY), BODY);
     free(msg);
     free(sig);
     free(auth);
@@ -151,7 +155,8 @@ static bool next_request(load_arg *a, conn *c)
 static char *find_header(char *h, const char *end, const char *name)
 {
     size_t n = strlen(name);
-    for (char *line = strstr(h, "\r\n"); line && line + 2 + n <= end; line = strstr(line + 2, "\r\n"))
+    for (char *line = strstr(h, "\r\n"); line && line + 2 + n <= end;
+         line = strstr(line + 2, "\r\n"))
         if (strncasecmp(line + 2, name, n) == 0)
             return line + 2;
     return NULL;
@@ -314,4 +319,3 @@ void bench_run_load(const opts *o, const char *host, int port, reqs *r, load_res
     }
     free(all);
 }
-

@@ -55,25 +55,29 @@ int main(int argc, char **argv)
 {
     static char self_dir[4096];
     int cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    opts o = {.threads = cores, .mock_threads = cores > 64 ? 64 : cores, .conns = 32, .seconds = 10,
-              .batch_us = -1, .fixtures = WXP_FIXTURES_DIR};
+    opts o = {.threads = cores,
+              .mock_threads = cores > 64 ? 64 : cores,
+              .conns = 32,
+              .seconds = 10,
+              .batch_us = -1,
+              .fixtures = WXP_FIXTURES_DIR};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage();
             return 0;
         }
-#define NUM(flag, field)                                                                          \
-    if (!strcmp(a, flag) && v) {                                                                  \
-        char *end;                                                                                \
-        long x = strtol(v, &end, 10);                                                             \
-        if (*end || x <= 0) {                                                                     \
-            fprintf(stderr, "wxpay-bench: %s \"%s\" must be a positive number\n", flag, v);      \
-            return 2;                                                                             \
-        }                                                                                         \
-        o.field = (int)x;                                                                         \
-        i++;                                                                                      \
-        continue;                                                                                 \
+#define NUM(flag, field)                                                                           \
+    if (!strcmp(a, flag) && v) {                                                                   \
+        char *end;                                                                                 \
+        long x = strtol(v, &end, 10);                                                              \
+        if (*end || x <= 0) {                                                                      \
+            fprintf(stderr, "wxpay-bench: %s \"%s\" must be a positive number\n", flag, v);        \
+            return 2;                                                                              \
+        }                                                                                          \
+        o.field = (int)x;                                                                          \
+        i++;                                                                                       \
+        continue;                                                                                  \
     }
         NUM("--threads", threads)
         NUM("--connections", conns)
@@ -99,12 +103,35 @@ int main(int argc, char **argv)
             i++;
             continue;
         }
-        if (!strcmp(a, "--url") && v) { o.url = v; i++; continue; }
-        if (!strcmp(a, "--mock") && v) { o.mock_bin = v; i++; continue; }
-        if (!strcmp(a, "--label") && v) { o.label = v; i++; continue; }
-        if (!strcmp(a, "--fixtures") && v) { o.fixtures = v; i++; continue; }
-        if (!strcmp(a, "--json") && v) { o.json = v; i++; continue; }
-        if (a[0] != '-' && o.nmodes < 8) { o.modes[o.nmodes++] = a; continue; }
+        if (!strcmp(a, "--url") && v) {
+            o.url = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--mock") && v) {
+            o.mock_bin = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--label") && v) {
+            o.label = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--fixtures") && v) {
+            o.fixtures = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--json") && v) {
+            o.json = v;
+            i++;
+            continue;
+        }
+        if (a[0] != '-' && o.nmodes < 8) {
+            o.modes[o.nmodes++] = a;
+            continue;
+        }
         fprintf(stderr, "wxpay-bench: unknown option \"%s\" (try --help)\n", a);
         return 2;
     }
@@ -156,4 +183,3 @@ int main(int argc, char **argv)
     cJSON_Delete(bench_report);
     return rc;
 }
-

@@ -84,4 +84,3 @@ double bench_cpu_seconds(pid_t pid)
         return 0;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
-

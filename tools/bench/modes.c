@@ -33,11 +33,15 @@ int bench_mode_mock(const opts *oin, const char *flag, const char *name)
     fflush(stdout);
     bench_prepare(o, &r, n, host, port, 0);
     load_result lr;
-    double mock_cpu0 = m.pid ? bench_cpu_seconds(m.pid) : 0, self_cpu0 = bench_cpu_seconds(getpid());
+    double mock_cpu0 = m.pid ? bench_cpu_seconds(m.pid) : 0,
+           self_cpu0 = bench_cpu_seconds(getpid());
     bench_run_load(o, host, port, &r, &lr);
-    double mock_cpu = m.pid ? bench_cpu_seconds(m.pid) - mock_cpu0 : 0, self_cpu = bench_cpu_seconds(getpid()) - self_cpu0;
-    printf("%-22s CPU during the run: mock %.1f s, load generator %.1f s (batch window %.1f ms), of %.1f s"
-           " x %ld cores\n", name, mock_cpu, self_cpu, o->batch_us / 1000.0, lr.seconds,
+    double mock_cpu = m.pid ? bench_cpu_seconds(m.pid) - mock_cpu0 : 0,
+           self_cpu = bench_cpu_seconds(getpid()) - self_cpu0;
+    printf("%-22s CPU during the run: mock %.1f s, load generator %.1f s (batch window %.1f ms), "
+           "of %.1f s"
+           " x %ld cores\n",
+           name, mock_cpu, self_cpu, o->batch_us / 1000.0, lr.seconds,
            sysconf(_SC_NPROCESSORS_ONLN));
     long rss = -1, hwm = -1;
     if (m.pid)
@@ -48,7 +52,6 @@ int bench_mode_mock(const opts *oin, const char *flag, const char *name)
     bench_free_reqs(&r);
     return lr.errors_http + lr.errors_conn ? 1 : 0;
 }
-
 
 typedef struct cl_arg {
     int done, ok;
@@ -67,14 +70,16 @@ int bench_mode_client(const opts *o)
     mock_proc m = {0};
     if (bench_start_mock(o, NULL, &m) != 0)
         return 1;
-    char base[128], *key = bench_fixture(o, "keys/merchant_key.pem"), *cert = bench_fixture(o, "keys/merchant_cert.pem");
+    char base[128], *key = bench_fixture(o, "keys/merchant_key.pem"),
+                    *cert = bench_fixture(o, "keys/merchant_cert.pem");
     char *pub = bench_fixture(o, "keys/wechatpay_pub.pem");
     snprintf(base, sizeof(base), "http://%s:%d", m.host, m.port);
     wxpay_client *c = NULL;
     if (wxpay_global_init() != WXPAY_OK || !(c = wxpay_client_new()) ||
         wxpay_set_base_url(c, base) || wxpay_set_mchid(c, MCHID) ||
         wxpay_set_merchant_key_file(c, key, NULL) || wxpay_set_merchant_cert_file(c, cert) ||
-        wxpay_add_wechatpay_public_key_file(c, pub, "PUB_KEY_ID_01123000010920261128000000000001")) {
+        wxpay_add_wechatpay_public_key_file(c, pub,
+                                            "PUB_KEY_ID_01123000010920261128000000000001")) {
         fprintf(stderr, "wxpay-bench: client set-up failed: %s\n", wxpay_client_error(c));
         wxpay_client_free(c);
         bench_stop_mock(&m);
@@ -129,9 +134,10 @@ int bench_mode_client(const opts *o)
     double sign_us, verify_us, tr_wall, tr_cpu;
     bench_crypto_floor(o, &sign_us, &verify_us);
     bench_transport_floor(800, 1000, &tr_wall, &tr_cpu);
-    printf("%-22s one core: a signature %.0f us, a verification %.1f us; a bare loopback TCP exchange of"
-           " the same sizes between two processes %.0f us wall, %.0f us CPU\n", "client floors",
-           sign_us, verify_us, tr_wall, tr_cpu);
+    printf("%-22s one core: a signature %.0f us, a verification %.1f us; a bare loopback TCP "
+           "exchange of"
+           " the same sizes between two processes %.0f us wall, %.0f us CPU\n",
+           "client floors", sign_us, verify_us, tr_wall, tr_cpu);
     bench_print_trip("client-sync", "1 thread, one at a time", &sy, sign_us, verify_us);
     printf("%-22s wall time per round trip %.0f us = %.2fx the two signatures\n", "", sy.wall_us,
            sy.wall_us / (2 * sign_us));
@@ -158,7 +164,8 @@ int bench_mode_memory(const opts *o)
     long total = o->requests ? o->requests : 1000000;
     long step = 10000, done = 0, rss10k = 0, rss = 0, hwm = 0;
     int orders = o->orders ? o->orders : 10000;
-    printf("memory: %ld requests over %d orders, journal at its cap, signing as it goes\n", total, orders);
+    printf("memory: %ld requests over %d orders, journal at its cap, signing as it goes\n", total,
+           orders);
     cJSON *j = cJSON_AddObjectToObject(bench_report, "memory");
     cJSON *samples = cJSON_AddArrayToObject(j, "samples");
     while (done < total) {
@@ -195,4 +202,3 @@ int bench_mode_memory(const opts *o)
     bench_stop_mock(&m);
     return 0;
 }
-
