@@ -1,6 +1,6 @@
 /* checks.c: what the mock verifies on every API request, in a fixed,
  * documented order (README "Checks"). The first failure becomes the error
- * answer: HTTP status and code from PROTOCOL.md's table, and a detail that
+ * answer: HTTP status and code from docs/protocol.md's table, and a detail that
  * names the check, what was expected, what was received and, for a bad
  * signature, the exact message the server expected plus the likely mistake.
  */

@@ -57,7 +57,7 @@ static char *decoded(wxp_span t)
     return out;
 }
 
-/* Tries the common wrong messages of PROTOCOL.md section 4 and returns the
+/* Tries the common wrong messages of docs/protocol.md section 4 and returns the
  * first whose signature matches, or NULL. `scratch` keeps built strings
  * alive until the caller is done. */
 static const candidate *diagnose_signature(const Wxm_ctx *c, const candidate *right, wxp_span sig,

@@ -1,4 +1,4 @@
-/* auth.c: the Authorization request header (PROTOCOL.md section 2).
+/* auth.c: the Authorization request header (docs/protocol.md section 2).
  *
  *   WECHATPAY2-SHA256-RSA2048 mchid="..",nonce_str="..",timestamp="..",
  *                              serial_no="..",signature=".."

@@ -1,6 +1,6 @@
 /* crypto.c: the only file that touches OpenSSL. RSA keys are parsed once
  * into EVP_PKEY and reused; signatures are SHA256withRSA (PKCS#1 v1.5) in
- * strict standard Base64 (PROTOCOL.md sections 2 and 3). */
+ * strict standard Base64 (docs/protocol.md sections 2 and 3). */
 #include "wxp_int.h"
 
 #include <errno.h>

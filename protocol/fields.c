@@ -1,4 +1,4 @@
-/* fields.c: value rules for out_trade_no, appid and mchid (PROTOCOL.md
+/* fields.c: value rules for out_trade_no, appid and mchid (docs/protocol.md
  * sections 1 and 4). The diagnostic quotes the value and names the first
  * offending character. */
 #include "wxp_int.h"

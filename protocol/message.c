@@ -1,5 +1,5 @@
 /* message.c: the exact strings that requests and responses sign
- * (PROTOCOL.md sections 2 and 3). Every line ends with '\n', the last too. */
+ * (docs/protocol.md sections 2 and 3). Every line ends with '\n', the last too. */
 #include "wxp_int.h"
 
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* response.c: checking a signed WeChat Pay answer (PROTOCOL.md section 3).
+/* response.c: checking a signed WeChat Pay answer (docs/protocol.md section 3).
  * The order of checks is the SDKs': headers, type, time window, key, then
  * the signature itself, so the cheapest and most telling failure wins. */
 #include "wxp_int.h"

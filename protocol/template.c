@@ -1,4 +1,4 @@
-/* template.c: path templates (PROTOCOL.md section 4).
+/* template.c: path templates (docs/protocol.md section 4).
  *
  * Three jobs: expand "{name}" with percent-encoding, turn the SDK chain form
  * ("outTradeNo/_out_trade_no_") into a template, and match a raw request

@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* A switch without default: a new code without a message breaks the
- * -Wall -Werror build (STYLE.md, after curl_easy_strerror). */
+ * -Wall -Werror build (as curl_easy_strerror does). */
 const char *wxp_strerror(wxp_err err)
 {
     switch (err) {

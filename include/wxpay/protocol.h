@@ -5,7 +5,7 @@
  * this layer, so everything the two sides must agree on lives here: the
  * string to sign, RSA signing and verification, the Authorization header,
  * response-signature headers, path templates, field rules and JSON shapes.
- * The facts behind it are in PROTOCOL.md (shared/); section numbers below
+ * The facts behind it are in docs/protocol.md; section numbers below
  * refer to it.
  *
  * Conventions

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reverses one order on a running wxpay-mock with nothing but openssl and
 # curl: builds the message, signs it with the test merchant key, sends it,
-# and prints the answer. A worked example of PROTOCOL.md section 2.
+# and prints the answer. A worked example of docs/protocol.md section 2.
 #
 # Usage: mockserver/examples/curl-reverse.sh OUT_TRADE_NO [BASE_URL]
 #        (BASE_URL defaults to http://127.0.0.1:8080)

@@ -317,7 +317,7 @@ static void replayed_nonce_is_sign_error_but_a_bad_request_does_not_burn_it(void
     cJSON_Delete(expect(*state, MT_NOW + 400, 401, "SIGN_ERROR", "behind"));
 }
 
-/* The common wrong messages of PROTOCOL.md section 4, each signed with the
+/* The common wrong messages of docs/protocol.md section 4, each signed with the
  * merchant key; the mock must name each one. */
 static void bad_signature_names_the_likely_mistake(void **state)
 {

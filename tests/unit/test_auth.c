@@ -1,5 +1,5 @@
 /* The Authorization header: building, and a table of good and bad headers
- * for the strict parser (PROTOCOL.md section 2). */
+ * for the strict parser (docs/protocol.md section 2). */
 #include "testutil.h"
 
 #include <stdio.h>

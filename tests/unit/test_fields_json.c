@@ -156,7 +156,7 @@ static void error_body_keeps_code_message_and_detail(void **state)
     wxp_error_body_clear(&eb);
     assert_null(eb.detail);
 
-    /* The real templating error from PROTOCOL.md section 1. */
+    /* The real templating error from docs/protocol.md section 1. */
     assert_int_equal(
         wxp_error_body_parse(
             wxp_span_of("{\"code\":\"PARAM_ERROR\",\"detail\":{\"location\":\"uri_template\","

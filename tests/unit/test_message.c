@@ -1,6 +1,6 @@
 /* The messages that requests and responses sign, rebuilt from their parts
  * and compared byte for byte with the ones the shell made in
- * fixtures/vectors/ (PROTOCOL.md sections 2 and 3). */
+ * fixtures/vectors/ (docs/protocol.md sections 2 and 3). */
 #include "testutil.h"
 
 #include <stdlib.h>

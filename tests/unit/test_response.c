@@ -1,4 +1,4 @@
-/* Verifying signed answers (PROTOCOL.md section 3) against the
+/* Verifying signed answers (docs/protocol.md section 3) against the
  * openssl-signed response vectors, in both key modes. */
 #include "testutil.h"
 

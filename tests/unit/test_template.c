@@ -1,5 +1,5 @@
 /* Path templates: expansion, the chain form, and matching raw request
- * targets with a diagnosis of every path mistake in PROTOCOL.md section 4. */
+ * targets with a diagnosis of every path mistake in docs/protocol.md section 4. */
 #include "testutil.h"
 
 #include <stdio.h>
