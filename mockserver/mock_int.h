@@ -211,7 +211,8 @@ struct wxm_mock {
     Wxm_store *orders;
     Wxm_nonces *nonces;
     Wxm_journal *journal;
-    uint64_t request_seq; /* atomic: Request-ID */
+    uint64_t request_seq;         /* atomic: Request-ID */
+    uint64_t connections_refused; /* atomic: by the listener, at its limit */
 };
 
 /* ------------------------------------------------------- orderjson.c */

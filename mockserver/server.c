@@ -28,6 +28,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <time.h>
@@ -35,7 +36,8 @@
 #include <microhttpd.h>
 
 #define MAX_WORKERS 64
-#define CONNECTION_LIMIT 4000 /* in all */
+#define CONNECTION_LIMIT 4000 /* in all, or fewer when descriptors are scarce */
+#define MHD_SLACK 64          /* libmicrohttpd's own limit stays this far above ours */
 
 /* A suspended connection waiting for its answer time. */
 typedef struct parked {
@@ -55,6 +57,7 @@ struct wxm_server {
     wxm_mock *mock;
     worker workers[MAX_WORKERS];
     int nworkers;
+    int per_worker; /* open connections a daemon is given at most */
     int listen_fd;
     int wake[2]; /* a byte in wake[1] stops the acceptor */
     pthread_t acceptor;
@@ -385,9 +388,30 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         atomic_fetch_sub(&w->open, 1);
 }
 
-/* Hands every new connection to the least busy daemon. A connection that
- * libmicrohttpd refuses after taking it (its limit, no memory) is never
- * reported closed and stays counted: the count is a balancing hint. */
+/* A connection the mock cannot hold: told so in one write, then closed. */
+static void refuse(int fd, int limit)
+{
+    char body[160], msg[400];
+    int n = snprintf(body, sizeof(body),
+                     "{\"code\":\"SYSTEM_ERROR\",\"message\":\"wxpay-mock holds its limit of %d "
+                     "open connections; close some and retry\"}",
+                     limit);
+    int m = snprintf(msg, sizeof(msg),
+                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                     "Connection: close\r\nContent-Length: %d\r\n\r\n%s",
+                     n, body);
+    ssize_t w = send(fd, msg, (size_t)m, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w; /* best effort: the close says it too */
+    close(fd);
+}
+
+/* Hands every new connection to the least busy daemon, but never past
+ * per_worker: libmicrohttpd 0.9.75 deadlocks all its threads when a daemon
+ * in its own thread is handed a connection over its limit (seen: every
+ * answering thread waiting on one of its mutexes, SIGTERM hanging). The
+ * counts are exact: raised here, lowered when libmicrohttpd reports a
+ * connection closed, or at once when it refuses one (it closes those
+ * without a report). */
 static void *acceptor_main(void *arg)
 {
     wxm_server *s = arg;
@@ -411,12 +435,29 @@ static void *acceptor_main(void *arg)
             for (int i = 1; i < s->nworkers; i++)
                 if (atomic_load(&s->workers[i].open) < atomic_load(&w->open))
                     w = &s->workers[i];
+            if (atomic_load(&w->open) >= s->per_worker) {
+                refuse(fd, s->per_worker * s->nworkers);
+                __atomic_add_fetch(&s->mock->connections_refused, 1, __ATOMIC_RELAXED);
+                continue;
+            }
             atomic_fetch_add(&w->open, 1);
             if (MHD_add_connection(w->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES)
                 atomic_fetch_sub(&w->open, 1); /* libmicrohttpd has closed it */
         }
     }
     return NULL;
+}
+
+/* The connection limit: CONNECTION_LIMIT, or what the descriptor limit
+ * leaves room for (each connection is a descriptor; keep some for files). */
+static int connection_limit(void)
+{
+    struct rlimit rl;
+    long limit = CONNECTION_LIMIT;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (long)rl.rlim_cur - 64 < limit)
+        limit = (long)rl.rlim_cur - 64;
+    return limit < 16 ? 16 : (int)limit;
 }
 
 /* The listening socket, bound and listening, non-blocking. */
@@ -428,7 +469,7 @@ static int listen_on(const struct sockaddr *sa, socklen_t len)
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     if (sa->sa_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-    if (bind(fd, sa, len) != 0 || listen(fd, CONNECTION_LIMIT) != 0) { /* the kernel caps it */
+    if (bind(fd, sa, len) != 0 || listen(fd, connection_limit()) != 0) { /* the kernel caps it */
         close(fd);
         return -1;
     }
@@ -518,6 +559,9 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     }
     long want_l = opts && opts->threads > 0 ? opts->threads : cores;
     int want = want_l < 1 ? 1 : want_l > MAX_WORKERS ? MAX_WORKERS : (int)want_l;
+    s->per_worker = connection_limit() / want;
+    if (s->per_worker < 1)
+        s->per_worker = 1;
     for (int i = 0; i < want; i++) {
         worker *w = &s->workers[i];
         atomic_init(&w->open, 0);
@@ -527,7 +571,7 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
             MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
             on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned)(CONNECTION_LIMIT / want), tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+            (unsigned)(s->per_worker + MHD_SLACK), tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
             cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
         if (!w->daemon)
             break;
@@ -585,6 +629,11 @@ int wxm_server_load(const wxm_server *s, int *open, int max)
     for (int i = 0; i < s->nworkers && i < max; i++)
         open[i] = atomic_load(&s->workers[i].open);
     return s->nworkers;
+}
+
+int wxm_server_connection_limit(const wxm_server *s)
+{
+    return s ? s->per_worker * s->nworkers : 0;
 }
 
 int wxm_server_is_tls(const wxm_server *s)

@@ -146,6 +146,9 @@ typedef struct wxm_server_options {
 WXP_MUST_CHECK wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts,
                                         wxm_server **out, wxp_diag *diag);
 uint16_t wxm_server_port(const wxm_server *s);
+/* Open connections it holds at most (docs: "Limits"); past it a new
+ * connection gets a 503 and is closed, and the rest keep being served. */
+int wxm_server_connection_limit(const wxm_server *s);
 /* 1 when the listener serves HTTPS. */
 int wxm_server_is_tls(const wxm_server *s);
 /* Open connections of each answering thread into open[0..max-1]; returns
