@@ -69,13 +69,13 @@ void Wxpay_answer_clear(Wxpay_answer *a)
 static size_t on_body(char *p, size_t size, size_t n, void *u)
 {
     transfer *t = u;
-    size_t k = size * n;
-    if (t->ans.body_len + k + 1 > t->body_cap) {
-        size_t cap = (t->ans.body_len + k + 1) * 2;
-        if (cap > MAX_ANSWER_BODY && t->ans.body_len + k + 1 <= MAX_ANSWER_BODY)
-            cap = MAX_ANSWER_BODY;
-        if (t->ans.body_len + k + 1 > cap)
-            return 0; /* over the cap: abort the transfer */
+    size_t k = size * n, need = t->ans.body_len + k + 1;
+    if (need > MAX_ANSWER_BODY + 1) {
+        t->ans.too_large = true;
+        return 0; /* over the cap: libcurl aborts the transfer */
+    }
+    if (need > t->body_cap) {
+        size_t cap = need * 2 > MAX_ANSWER_BODY + 1 ? MAX_ANSWER_BODY + 1 : need * 2;
         char *b = realloc(t->ans.body, cap);
         if (!b)
             return 0;
@@ -252,7 +252,11 @@ bool Wxpay_http_next_done(Wxpay_http *h, void **tag, Wxpay_answer *ans)
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->ans.status);
         t->ans.curl_code = (int)cc;
         t->ans.timed_out = cc == CURLE_OPERATION_TIMEDOUT;
-        if (cc != CURLE_OK) {
+        if (t->ans.too_large) {
+            snprintf(t->ans.curl_error, sizeof(t->ans.curl_error),
+                     "the answer is larger than %u MiB; reading stopped there",
+                     MAX_ANSWER_BODY >> 20);
+        } else if (cc != CURLE_OK) {
             t->ans.status = 0;
             snprintf(t->ans.curl_error, sizeof(t->ans.curl_error), "%s",
                      cc == CURLE_ABORTED_BY_CALLBACK && t->sends > 1

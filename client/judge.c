@@ -115,6 +115,14 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
     }
     wxp_span body = {r->body, r->body_len};
 
+    if (a->too_large) { /* another attempt would get the same */
+        free(r->body);  /* a part of it only */
+        r->body = NULL;
+        r->body_len = 0;
+        r->code = WXPAY_E_MALFORMED;
+        snprintf(r->detail, sizeof(r->detail), "HTTP %ld: %s", a->status, a->curl_error);
+        return r;
+    }
     if (a->curl_code) {
         r->code = a->timed_out ? WXPAY_E_TIMEOUT : WXPAY_E_TRANSPORT;
         snprintf(r->detail, sizeof(r->detail), "%s: %s",

@@ -34,6 +34,7 @@ extern const char *const Wxpay_answer_header_names[WXPAY_H_COUNT];
 typedef struct Wxpay_answer {
     int curl_code; /* CURLcode; 0 when an answer came */
     bool timed_out;
+    bool too_large; /* the body passed the cap (16 MiB): not read further */
     char curl_error[256];
     long status;
     char *body; /* malloc'd, NUL-terminated; NULL when empty */

@@ -3,9 +3,14 @@
 #include "mocktest.h"
 #include <wxpay/wxpay.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct fixture {
     wxm_mock *mock;
@@ -526,6 +531,66 @@ static void https_checks_the_server_certificate(void **state)
     free(ca);
 }
 
+/* A server that answers one request with 200 and a body that never ends
+ * (100 MB announced), counting what it could send before the client left. */
+typedef struct endless {
+    int listen_fd;
+    unsigned port;
+    size_t sent;
+    pthread_t thread;
+} endless;
+
+static void *endless_main(void *arg)
+{
+    endless *e = arg;
+    static char chunk[65536];
+    char req[8192];
+    int c = accept(e->listen_fd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    ssize_t got = recv(c, req, sizeof(req), 0); /* the request, whole enough */
+    (void)got;
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 104857600\r\n\r\n";
+    send(c, head, strlen(head), MSG_NOSIGNAL);
+    memset(chunk, ' ', sizeof(chunk));
+    for (ssize_t w; (w = send(c, chunk, sizeof(chunk), MSG_NOSIGNAL)) > 0;)
+        e->sent += (size_t)w;
+    close(c);
+    return NULL;
+}
+
+static void an_answer_over_the_size_cap_is_stopped_there_and_not_retried(void **state)
+{
+    (void)state;
+    endless e = {0};
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    e.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(bind(e.listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(e.listen_fd, 4), 0);
+    assert_int_equal(getsockname(e.listen_fd, (struct sockaddr *)&a, &len), 0);
+    e.port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&e.thread, NULL, endless_main, &e), 0);
+    char base[64];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", e.port);
+    wxpay_client *c = new_client(base);
+    assert_int_equal(wxpay_set_timeouts(c, 1000, 10000), WXPAY_OK);
+    wxpay_result *r = NULL;
+    assert_int_equal(wxpay_reverse(c, "toolarge_0001", TU_APPID, &r), WXPAY_E_MALFORMED);
+    assert_non_null(strstr(wxpay_result_detail(r), "larger than 16 MiB"));
+    assert_int_equal(wxpay_result_attempts(r), 1); /* only one connection is accepted */
+    wxpay_result_free(r);
+    wxpay_client_free(c);
+    pthread_join(e.thread, NULL);
+    close(e.listen_fd);
+    /* The client stopped near the cap: 16 MiB and what the sockets buffer,
+     * far from the 100 MB announced (it read on to the end before). */
+    printf("the server sent %zu bytes before the client left\n", e.sent);
+    assert_true(e.sent < (size_t)24 << 20);
+}
+
 static void missing_configuration_is_named_before_any_network(void **state)
 {
     wxpay_client *c = wxpay_client_new();
@@ -538,11 +603,13 @@ static void missing_configuration_is_named_before_any_network(void **state)
     assert_non_null(strstr(wxpay_client_error(c), "/no/such/key.pem"));
     assert_int_equal(wxpay_set_base_url(c, "ftp://example"), WXPAY_E_CONFIG);
     assert_int_equal(wxpay_set_mchid(c, "12ab"), WXPAY_E_CONFIG);
+    assert_int_equal(wxpay_client_error_setting(c), WXPAY_SETTING_MCHID);
     char *other = tu_fixture_path(TU_KEYS "other_cert.pem");
     char *key = tu_fixture_path(TU_KEYS "merchant_key.pem");
     assert_int_equal(wxpay_set_merchant_key_file(c, key, NULL), WXPAY_OK);
     assert_int_equal(wxpay_set_merchant_cert_file(c, other), WXPAY_E_CONFIG);
     assert_non_null(strstr(wxpay_client_error(c), "does not belong"));
+    assert_int_equal(wxpay_client_error_setting(c), WXPAY_SETTING_MERCHANT_CERT);
     free(other);
     free(key);
     wxpay_client_free(c);
@@ -586,6 +653,7 @@ int main(void)
         T(certificate_mode_verifies_with_the_platform_certificate),
         T(https_checks_the_server_certificate),
         T(missing_configuration_is_named_before_any_network),
+        T(an_answer_over_the_size_cap_is_stopped_there_and_not_retried),
         T(bad_order_number_is_refused_before_sending),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
