@@ -364,9 +364,13 @@ static bool check_signature(Wxm_ctx *c)
     if (e == WXP_OK) {
         free(msg);
         /* Remember the nonce only once it signed something: a bad request
-         * must not burn a nonce. Two racing copies: the second loses. */
+         * must not burn a nonce. Keep it as long as a copy could pass the
+         * timestamp check: until the later of now and the request's own
+         * (future) timestamp, plus the window. Two racing copies: the
+         * second loses. */
+        int64_t ts = c->auth.timestamp_value, until = ts > c->now ? ts : c->now;
         if (!Wxm_nonces_add(c->m->nonces, c->auth.mchid, c->auth.nonce_str, c->now,
-                            c->now + c->m->cfg->skew_seconds + 1))
+                            until + c->m->cfg->skew_seconds + 1))
             return check_nonce(c);
         passed(c, "signature");
         return true;

@@ -317,6 +317,21 @@ static void replayed_nonce_is_sign_error_but_a_bad_request_does_not_burn_it(void
     cJSON_Delete(expect(*state, MT_NOW + 400, 401, "SIGN_ERROR", "behind"));
 }
 
+/* A request stamped in the future (inside the window) stays valid until its
+ * own time plus the window: its nonce must be kept as long. */
+static void future_dated_request_cannot_be_replayed_after_the_window(void **state)
+{
+    wxm_answer a;
+    mt_init(&R, "POST", MT_REVERSE("abc123"), MT_BODY);
+    mt_sign(&R, MT_NOW + 290, "FutureNonce0001");
+    wxm_handle(*state, mt_request(&R), MT_NOW, &a);
+    assert_int_equal(a.status, 200);
+    wxm_answer_clear(&a);
+    /* 301 s later the timestamp is still 11 s inside the window. */
+    cJSON_Delete(expect(*state, MT_NOW + 301, 401, "SIGN_ERROR", "already used"));
+    cJSON_Delete(expect(*state, MT_NOW + 580, 401, "SIGN_ERROR", "already used"));
+}
+
 /* The common wrong messages of docs/protocol.md section 4, each signed with the
  * merchant key; the mock must name each one. */
 static void bad_signature_names_the_likely_mistake(void **state)
@@ -491,6 +506,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             replayed_nonce_is_sign_error_but_a_bad_request_does_not_burn_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(future_dated_request_cannot_be_replayed_after_the_window,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(bad_signature_names_the_likely_mistake, setup, teardown),
         cmocka_unit_test_setup_teardown(query_signed_without_its_query_string_is_named, setup,
                                         teardown),
