@@ -117,6 +117,7 @@ cJSON *Wxm_script_json(const Wxm_step *steps, size_t n);
 #define WXM_MAX_SCRIPT 16
 
 typedef struct Wxm_order {
+    uint64_t id; /* unique in the store's life: set when created or PUT */
     char out_trade_no[WXP_ID_MAX + 1];
     char mchid[WXP_ID_MAX + 1];
     char appid[WXP_ID_MAX + 1];

@@ -10,14 +10,20 @@
 
 #define DEFAULT_DELAY_MS 3000
 
+/* A reversal decided now that takes effect after the answer's wait. */
 struct wxm_pending {
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
+    uint64_t order_id; /* the order it was decided for */
     int64_t now;
+    int64_t window; /* the reverse window, to check again */
 };
 
-static void apply_reverse(Wxm_order *o, int64_t now)
+/* Reverses o at `now`: what a successful reverse call does. An order that
+ * is already final, or older than the window, stays as it is. */
+static void apply_reverse(Wxm_order *o, int64_t now, int64_t window)
 {
-    if (o->state == WXM_REVOKED || o->state == WXM_CLOSED || o->state == WXM_REFUND)
+    if (o->state == WXM_REVOKED || o->state == WXM_CLOSED || o->state == WXM_REFUND ||
+        now - o->created_at > window)
         return;
     if (o->state == WXM_SUCCESS) {
         o->refunded = true;
@@ -29,9 +35,13 @@ static void apply_reverse(Wxm_order *o, int64_t now)
     o->reversed_at = now;
 }
 
+/* After the wait the order may have been replaced (an admin PUT): the
+ * change belongs to the order it was decided for, or to none. */
 static void apply_pending(Wxm_order *o, void *ctx)
 {
-    apply_reverse(o, ((struct wxm_pending *)ctx)->now);
+    const struct wxm_pending *p = ctx;
+    if (o->id == p->order_id)
+        apply_reverse(o, p->now, p->window);
 }
 
 void wxm_answer_commit(wxm_mock *m, wxm_answer *a)
@@ -124,7 +134,7 @@ static void decide_reverse(Wxm_order *o, void *arg)
             if (later)
                 d->later = true;
             else
-                apply_reverse(o, c->now);
+                apply_reverse(o, c->now, cfg->reverse_window_seconds);
         }
     }
     d->after = *o;
@@ -187,10 +197,15 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     default: break;
     }
     if (d.later) {
-        a->pending = calloc(1, sizeof(*a->pending));
+        struct wxm_pending p = {
+            .order_id = d.after.id, .now = c->now, .window = m->cfg->reverse_window_seconds};
+        memcpy(p.out_trade_no, c->out_trade_no, sizeof(p.out_trade_no));
+        a->pending = malloc(sizeof(p));
         if (a->pending) {
-            memcpy(a->pending->out_trade_no, c->out_trade_no, sizeof(a->pending->out_trade_no));
-            a->pending->now = c->now;
+            *a->pending = p;
+        } else { /* no memory to postpone it: the change happens now, not never */
+            Wxm_store_with(m->orders, p.out_trade_no, NULL, apply_pending, &p);
+            d.later = false;
         }
     }
     Wxm_json_cstring(entry, "fault", Wxm_step_name(d.step.action));

@@ -24,6 +24,7 @@ typedef struct shard {
 
 struct Wxm_store {
     shard shards[SHARDS];
+    uint64_t last_id; /* atomic: the id of the newest order */
 };
 
 static const char *const state_names[] = {
@@ -123,6 +124,7 @@ Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init, W
             return init ? WXM_NO_MEMORY : WXM_ABSENT;
         }
         (*p)->order = *init;
+        (*p)->order.id = __atomic_add_fetch(&s->last_id, 1, __ATOMIC_RELAXED);
         sh->count++;
     }
     if (fn)
@@ -138,9 +140,10 @@ static void replace(Wxm_order *o, void *ctx)
 
 wxp_err Wxm_store_put(Wxm_store *s, const Wxm_order *o)
 {
-    return Wxm_store_with(s, o->out_trade_no, o, replace, (void *)(uintptr_t)o) == WXM_FOUND
-               ? WXP_OK
-               : WXP_ERR_NOMEM;
+    Wxm_order fresh = *o; /* a new order, even under an old out_trade_no */
+    fresh.id = __atomic_add_fetch(&s->last_id, 1, __ATOMIC_RELAXED);
+    return Wxm_store_with(s, o->out_trade_no, &fresh, replace, &fresh) == WXM_FOUND ? WXP_OK
+                                                                                    : WXP_ERR_NOMEM;
 }
 
 static void copy_out(Wxm_order *o, void *ctx)

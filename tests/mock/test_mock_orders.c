@@ -205,6 +205,27 @@ static void delay_with_apply_after_changes_state_only_at_commit(void **state)
     wxm_answer_clear(&a);
 }
 
+/* While the answer waits, an admin PUT replaces the order: the postponed
+ * reversal must not land on the new one (here 8 days old, which a fresh
+ * reverse would refuse with REVERSE_EXPIRE). */
+static void a_postponed_reversal_does_not_land_on_an_order_put_in_the_meantime(void **state)
+{
+    wxm_answer a;
+    mt_reverse(*state, "slow_replaced_1", &a); /* catalogue: delay, applied after */
+    assert_non_null(a.pending);
+    mt_put_order(*state, "slow_replaced_1", "{\"trade_state\":\"SUCCESS\",\"age_seconds\":691200}");
+    wxm_answer_commit(*state, &a);
+    Wxm_order o = mt_order(*state, "slow_replaced_1");
+    assert_int_equal(o.state, WXM_SUCCESS);
+    assert_false(o.refunded);
+    wxm_answer_clear(&a);
+    /* The same order, unreplaced, is reversed at commit as before. */
+    mt_reverse(*state, "slow_replaced_2", &a);
+    wxm_answer_commit(*state, &a);
+    assert_int_equal(mt_order(*state, "slow_replaced_2").state, WXM_REVOKED);
+    wxm_answer_clear(&a);
+}
+
 static void hang_waits_then_drops_without_changing_state(void **state)
 {
     wxm_answer a;
@@ -740,6 +761,7 @@ int main(void)
         T(script_steps_are_consumed_one_per_reverse_then_normal),
         T(delay_applies_the_state_first_by_default),
         T(delay_with_apply_after_changes_state_only_at_commit),
+        T(a_postponed_reversal_does_not_land_on_an_order_put_in_the_meantime),
         T(hang_waits_then_drops_without_changing_state),
         T(drop_closes_without_answer_applied_or_not),
         T(answer_faults_fail_verification_each_in_its_own_way),
