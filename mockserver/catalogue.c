@@ -37,6 +37,7 @@ static const struct {
     {"unknownserial_", WXM_SUCCESS, 60, WXM_STEP_UNKNOWN_SERIAL, 0, DEFAULT},
     {"malformed_", WXM_SUCCESS, 60, WXM_STEP_MALFORMED_BODY, 0, DEFAULT},
     {"gateway_", WXM_SUCCESS, 60, WXM_STEP_GATEWAY_HTML, 0, DEFAULT},
+    {"queryanswer_", WXM_SUCCESS, 60, WXM_STEP_QUERY_ANSWER, 0, DEFAULT},
 };
 
 bool Wxm_catalogue_order(const char *otn, int64_t now, Wxm_order *o)

@@ -93,7 +93,8 @@ typedef enum Wxm_step_action {
     WXM_STEP_UNKNOWN_SERIAL,
     WXM_STEP_MALFORMED_BODY,
     WXM_STEP_GATEWAY_HTML,
-    WXM_STEP_PARAM_ERROR
+    WXM_STEP_PARAM_ERROR,
+    WXM_STEP_QUERY_ANSWER
 } Wxm_step_action;
 
 const char *Wxm_step_name(Wxm_step_action a);

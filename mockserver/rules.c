@@ -140,6 +140,40 @@ static void decide_reverse(Wxm_order *o, void *arg)
     d->after = *o;
 }
 
+static const char *state_desc(Wxm_state s)
+{
+    switch (s) {
+    case WXM_SUCCESS: return "支付成功";
+    case WXM_REFUND: return "转入退款";
+    case WXM_NOTPAY: return "未支付";
+    case WXM_CLOSED: return "已关闭";
+    case WXM_REVOKED: return "已撤销";
+    case WXM_USERPAYING: return "用户支付中";
+    case WXM_PAYERROR: return "支付失败";
+    }
+    return "";
+}
+
+/* The order as a transaction: what a query answers. NULL when out of
+ * memory (the answer then becomes a 500 that says why). */
+static cJSON *transaction_json(const wxm_mock *m, const Wxm_order *o, const char *mchid)
+{
+    cJSON *b = Wxm_json_object(7, "appid", o->appid[0] ? o->appid : m->cfg->merchants[0].appids[0],
+                               "mchid", mchid, "out_trade_no", o->out_trade_no, "transaction_id",
+                               o->transaction_id, "trade_type", "MICROPAY", "trade_state",
+                               Wxm_state_name(o->state), "trade_state_desc", state_desc(o->state));
+    cJSON *amount = Wxm_json_object(1, "currency", "CNY");
+    if (b && !o->transaction_id[0])
+        cJSON_DeleteItemFromObjectCaseSensitive(b, "transaction_id");
+    if (!b || !amount || !cJSON_AddNumberToObject(amount, "total", (double)o->amount) ||
+        !cJSON_AddItemToObject(b, "amount", amount)) {
+        cJSON_Delete(b);
+        cJSON_Delete(amount);
+        return NULL;
+    }
+    return b;
+}
+
 static void not_found(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, bool with_detail)
 {
     cJSON *det = with_detail ? Wxm_json_object(1, "out_trade_no", c->out_trade_no) : NULL;
@@ -178,7 +212,9 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
         return;
     }
     cJSON *body;
-    if (d.status == 200) {
+    if (d.status == 200 && d.step.action == WXM_STEP_QUERY_ANSWER) {
+        body = transaction_json(m, &d.after, c->mchid); /* another call's answer */
+    } else if (d.status == 200) {
         body = Wxm_json_object(3, "appid", c->appid, "mchid", c->mchid, "out_trade_no",
                                c->out_trade_no);
     } else {
@@ -214,20 +250,6 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
         Wxm_json_cstring(entry, "state_change", "after_wait");
 }
 
-static const char *state_desc(Wxm_state s)
-{
-    switch (s) {
-    case WXM_SUCCESS: return "支付成功";
-    case WXM_REFUND: return "转入退款";
-    case WXM_NOTPAY: return "未支付";
-    case WXM_CLOSED: return "已关闭";
-    case WXM_REVOKED: return "已撤销";
-    case WXM_USERPAYING: return "用户支付中";
-    case WXM_PAYERROR: return "支付失败";
-    }
-    return "";
-}
-
 static void copy_order(Wxm_order *o, void *ctx)
 {
     *(Wxm_order *)ctx = *o;
@@ -248,19 +270,7 @@ void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
         not_found(c, a, entry, false);
         return;
     }
-    cJSON *b = Wxm_json_object(7, "appid", o.appid[0] ? o.appid : m->cfg->merchants[0].appids[0],
-                               "mchid", c->mchid, "out_trade_no", o.out_trade_no, "transaction_id",
-                               o.transaction_id, "trade_type", "MICROPAY", "trade_state",
-                               Wxm_state_name(o.state), "trade_state_desc", state_desc(o.state));
-    cJSON *amount = Wxm_json_object(1, "currency", "CNY");
-    if (!o.transaction_id[0])
-        cJSON_DeleteItemFromObjectCaseSensitive(b, "transaction_id");
-    if (!b || !amount || !cJSON_AddNumberToObject(amount, "total", (double)o.amount) ||
-        !cJSON_AddItemToObject(b, "amount", amount)) {
-        cJSON_Delete(b); /* the answer becomes a 500 that says why */
-        cJSON_Delete(amount);
-        b = NULL;
-    }
+    cJSON *b = transaction_json(m, &o, c->mchid);
     Wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
     Wxm_json_cstring(entry, "state_after", Wxm_state_name(o.state));
 }

@@ -21,6 +21,7 @@ static const char *const step_names[] = {
     [WXM_STEP_MALFORMED_BODY] = "malformed_body",
     [WXM_STEP_GATEWAY_HTML] = "gateway_html",
     [WXM_STEP_PARAM_ERROR] = "param_error",
+    [WXM_STEP_QUERY_ANSWER] = "query_answer",
 };
 
 const char *Wxm_step_name(Wxm_step_action a)
@@ -29,14 +30,15 @@ const char *Wxm_step_name(Wxm_step_action a)
 }
 
 /* Defaults: faults that corrupt only the answer still reverse the order;
- * the ones that stand for a failed call do not; a delay changes the state
- * before it waits (the ambiguous timeout). */
+ * the ones that stand for a failed call do not (nor does another call's
+ * answer served in its place); a delay changes the state before it waits
+ * (the ambiguous timeout). */
 Wxm_step Wxm_step_default(Wxm_step_action a)
 {
     Wxm_step st = {(uint8_t)a, true, false, 0};
     st.apply = !(a == WXM_STEP_SYSTEM_ERROR || a == WXM_STEP_FREQUENCY_LIMITED ||
                  a == WXM_STEP_GATEWAY_HTML || a == WXM_STEP_HANG || a == WXM_STEP_DROP ||
-                 a == WXM_STEP_PARAM_ERROR);
+                 a == WXM_STEP_PARAM_ERROR || a == WXM_STEP_QUERY_ANSWER);
     st.apply_first = a == WXM_STEP_DELAY;
     return st;
 }

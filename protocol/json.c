@@ -323,6 +323,12 @@ wxp_err wxp_reverse_response_parse(wxp_span body, wxp_reverse_response *out, wxp
         err = get_string(root, "mchid", out->mchid, sizeof(out->mchid), diag);
     if (!err)
         err = get_string(root, "out_trade_no", out->out_trade_no, sizeof(out->out_trade_no), diag);
+    /* A genuine, signed query answer names the same order and merchant:
+     * only its transaction fields tell it apart. */
+    if (!err && cJSON_GetObjectItemCaseSensitive(root, "trade_state"))
+        err = wxp_fail(diag, WXP_ERR_JSON_WRONG_ANSWER, "trade_state",
+                       "the answer holds trade_state: it is a transaction (what a query "
+                       "answers), not a reverse answer; the order was not reversed by it");
     cJSON_Delete(root);
     return err;
 }

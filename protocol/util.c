@@ -62,6 +62,7 @@ const char *wxp_strerror(wxp_err err)
     case WXP_ERR_JSON_FIELD_TYPE: return "JSON field has the wrong type";
     case WXP_ERR_JSON_FIELD_TOO_LONG: return "JSON field is too long";
     case WXP_ERR_JSON_DUPLICATE_FIELD: return "JSON field appears twice";
+    case WXP_ERR_JSON_WRONG_ANSWER: return "JSON is another call's answer";
     }
     return "unknown error";
 }

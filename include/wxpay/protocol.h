@@ -104,7 +104,8 @@ typedef enum wxp_err {
     WXP_ERR_JSON_MISSING_FIELD,
     WXP_ERR_JSON_FIELD_TYPE,
     WXP_ERR_JSON_FIELD_TOO_LONG,
-    WXP_ERR_JSON_DUPLICATE_FIELD /* a field given twice: which one counts? */
+    WXP_ERR_JSON_DUPLICATE_FIELD, /* a field given twice: which one counts? */
+    WXP_ERR_JSON_WRONG_ANSWER     /* a field that says it is another call's answer */
 } wxp_err;
 
 /* One line naming the error; never NULL ("unknown error" for bad values). */
@@ -346,7 +347,9 @@ typedef struct wxp_error_body {
 /* Builds the compact request body {"appid":"..","mchid":".."}. */
 WXP_MUST_CHECK wxp_err wxp_reverse_request_build(const char *appid, const char *mchid, char **out);
 /* Parsers take raw bytes, need a JSON object, name the missing, mistyped or
- * repeated field in diag->field, and ignore fields they do not know. Values
+ * repeated field in diag->field, and ignore fields they do not know, except
+ * that a reverse answer holding trade_state is a transaction (a query's
+ * answer served in its place): WXP_ERR_JSON_WRONG_ANSWER. Values
  * longer than the struct holds are WXP_ERR_JSON_FIELD_TOO_LONG. */
 WXP_MUST_CHECK wxp_err wxp_reverse_request_parse(wxp_span body, wxp_reverse_request *out,
                                                  wxp_diag *diag);

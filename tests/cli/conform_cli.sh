@@ -17,7 +17,7 @@ failed_cases() { awk '$2 == "FAIL" && NF > 4 {print $1}' "$1" | sort | tr '\n' '
 out=$("$conform" --help); rc=$?
 check "--help exits 0" '[ $rc -eq 0 ] && [[ $out == *"Usage: wxpay-conform"* ]]'
 out=$("$conform" --list); rc=$?
-check "--list names the cases" '[ $rc -eq 0 ] && [ "$(wc -l <<<"$out")" -ge 18 ] && [[ $out == *system_error_is_retried* ]]'
+check "--list names the cases" '[ $rc -eq 0 ] && [ "$(wc -l <<<"$out")" -ge 19 ] && [[ $out == *system_error_is_retried* ]]'
 err=$("$conform" --case no_such_case -- true 2>&1); rc=$?
 check "unknown --case exits 2" '[ $rc -eq 2 ] && [[ $err == *no_such_case* ]]'
 err=$("$conform" --frob -- true 2>&1); rc=$?
@@ -26,19 +26,19 @@ err=$("$conform" 2>&1); rc=$?
 check "no client command exits 2" '[ $rc -eq 2 ] && [[ $err == *"after --"* ]]'
 
 "$conform" --strict-exit-codes --junit "$tmp/ref.xml" --json "$tmp/ref.json" -- "$bin/wxpay-reverse" > "$tmp/ref.out" 2>&1; rc=$?
-check "wxpay-reverse passes every case with strict exit codes" '[ $rc -eq 0 ] && grep -q "^18 passed, 0 failed" "$tmp/ref.out"'
-check "progress line per case" '[ "$(grep -c "^\[[0-9]*/18\] " "$tmp/ref.out")" -eq 18 ]'
-check "JUnit report: 18 testcases, 0 failures" \
-  'grep -q "<testsuite name=\"wxpay-conform\" tests=\"18\" failures=\"0\"" "$tmp/ref.xml" && [ "$(grep -c "<testcase " "$tmp/ref.xml")" -eq 18 ]'
-check "JSON report counts" 'grep -q "\"passed\":	18" "$tmp/ref.json" && grep -q "\"failed\":	0" "$tmp/ref.json"'
+check "wxpay-reverse passes every case with strict exit codes" '[ $rc -eq 0 ] && grep -q "^19 passed, 0 failed" "$tmp/ref.out"'
+check "progress line per case" '[ "$(grep -c "^\[[0-9]*/19\] " "$tmp/ref.out")" -eq 19 ]'
+check "JUnit report: 19 testcases, 0 failures" \
+  'grep -q "<testsuite name=\"wxpay-conform\" tests=\"19\" failures=\"0\"" "$tmp/ref.xml" && [ "$(grep -c "<testcase " "$tmp/ref.xml")" -eq 19 ]'
+check "JSON report counts" 'grep -q "\"passed\":	19" "$tmp/ref.json" && grep -q "\"failed\":	0" "$tmp/ref.json"'
 
 "$conform" --strict-exit-codes -- bash "$shell_client" > "$tmp/sh.out" 2>&1; rc=$?
-check "a correct client in bash passes every case" '[ $rc -eq 0 ] && grep -q "^18 passed, 0 failed" "$tmp/sh.out"'
+check "a correct client in bash passes every case" '[ $rc -eq 0 ] && grep -q "^19 passed, 0 failed" "$tmp/sh.out"'
 
 CLIENT_BUG=no-final-newline "$conform" --junit "$tmp/nl.xml" -- bash "$shell_client" > "$tmp/nl.out" 2>&1; rc=$?
-check "signing without the final newline fails every case (exit 1)" '[ $rc -eq 1 ] && grep -q "^0 passed, 18 failed" "$tmp/nl.out"'
+check "signing without the final newline fails every case (exit 1)" '[ $rc -eq 1 ] && grep -q "^0 passed, 19 failed" "$tmp/nl.out"'
 check "... and each says the message lacks the final \\n" \
-  '[ "$(grep -c "signature check (SIGN_ERROR): signature does not verify: the signed message lacks the final" "$tmp/nl.out")" -eq 18 ]'
+  '[ "$(grep -c "signature check (SIGN_ERROR): signature does not verify: the signed message lacks the final" "$tmp/nl.out")" -eq 19 ]'
 check "... and the JUnit failure carries the mock's diagnostic" \
   'grep -q "<failure message=\"request 1 was rejected" "$tmp/nl.xml" && grep -q "final_newline_missing" "$tmp/nl.xml"'
 
@@ -48,9 +48,9 @@ check "a client that never retries fails exactly the retry cases" '[ $rc -eq 1 ]
 check "... each saying it should have retried" '[ "$(grep -c "should have retried" "$tmp/nr.out")" -eq 5 ]'
 
 CLIENT_BUG=trust-anything "$conform" -- bash "$shell_client" > "$tmp/ta.out" 2>&1; rc=$?
-want="bad_signature_is_not_trusted malformed_answer_is_not_trusted signtest_probe_is_not_trusted stale_answer_is_not_trusted unknown_serial_is_not_trusted unsigned_answer_is_not_trusted "
+want="bad_signature_is_not_trusted malformed_answer_is_not_trusted query_answer_is_not_a_reverse_answer signtest_probe_is_not_trusted stale_answer_is_not_trusted unknown_serial_is_not_trusted unsigned_answer_is_not_trusted "
 check "a client that trusts any answer fails exactly the verification cases" '[ $rc -eq 1 ] && [ "$(failed_cases "$tmp/ta.out")" = "$want" ]'
-check "... each saying it reported success on an untrusted answer" '[ "$(grep -c "reported success (exit 0) on an answer it must not trust" "$tmp/ta.out")" -eq 6 ]'
+check "... each saying it reported success on an untrusted answer" '[ "$(grep -c "reported success (exit 0) on an answer it must not trust" "$tmp/ta.out")" -eq 7 ]'
 
 "$conform" --case closed_order_is_not_retried --case-timeout 5 -- sleep 30 > "$tmp/sl.out" 2>&1; rc=$?
 check "a client that hangs is stopped after --case-timeout" '[ $rc -eq 1 ] && grep -q "did not finish within 5 s" "$tmp/sl.out"'

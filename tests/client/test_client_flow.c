@@ -286,6 +286,7 @@ static void bad_answers_are_reported_each_as_its_own_result(void **state)
         {"skewed_timestamp", WXPAY_E_VERIFY, WXP_ERR_RESP_TIMESTAMP_SKEW},
         {"unknown_serial", WXPAY_E_VERIFY, WXP_ERR_RESP_UNKNOWN_SERIAL},
         {"malformed_body", WXPAY_E_MALFORMED, WXP_OK},
+        {"query_answer", WXPAY_E_MALFORMED, WXP_OK},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char otn[32], put[128];
@@ -299,6 +300,12 @@ static void bad_answers_are_reported_each_as_its_own_result(void **state)
         assert_int_equal(wxpay_result_attempts(r), 1);
         wxpay_result_free(r);
     }
+    /* A genuine, signed query answer in place of the reverse answer: the
+     * order was not reversed and the client must not say it was. */
+    wxpay_result *q = reverse(f, "queryanswer_flow_1", WXPAY_E_MALFORMED);
+    assert_non_null(strstr(wxpay_result_detail(q), "trade_state"));
+    assert_int_equal(mt_order(f->mock, "queryanswer_flow_1").state, WXM_SUCCESS);
+    wxpay_result_free(q);
     /* A 502 HTML page on every attempt. */
     mt_put_order(f->mock, "flow_gateway",
                  "{\"trade_state\":\"SUCCESS\",\"script\":[\"gateway_html\",\"gateway_html\","

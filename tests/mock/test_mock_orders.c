@@ -354,6 +354,7 @@ static void zero_config_catalogue_covers_every_outcome(void **state)
         {"syserr_cat_1", 500, "SYSTEM_ERROR", WXM_SUCCESS},
         {"ratelimit_cat_1", 429, "FREQUENCY_LIMITED", WXM_SUCCESS},
         {"gateway_cat_1", 502, "", WXM_SUCCESS},
+        {"queryanswer_cat_1", 200, "", WXM_SUCCESS}, /* a query's answer, nothing changes */
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char code[64];

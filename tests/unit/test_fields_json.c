@@ -138,6 +138,13 @@ static void reverse_answer_is_parsed_from_the_vector(void **state)
     assert_string_equal(d.field, "out_trade_no");
     assert_int_equal(wxp_reverse_response_parse(wxp_span_of("<html>502</html>"), &r, &d),
                      WXP_ERR_JSON_SYNTAX);
+    /* A query's answer names the same order and merchant: not a reverse answer. */
+    assert_int_equal(wxp_reverse_response_parse(
+                         wxp_span_of("{\"appid\":\"a\",\"mchid\":\"1\",\"out_trade_no\":\"abc123\","
+                                     "\"trade_state\":\"SUCCESS\"}"),
+                         &r, &d),
+                     WXP_ERR_JSON_WRONG_ANSWER);
+    assert_string_equal(d.field, "trade_state");
 }
 
 static void error_body_keeps_code_message_and_detail(void **state)
