@@ -60,7 +60,14 @@ static void post_reset(const admin_call *c, wxm_answer *a)
 static void get_journal(const admin_call *c, wxm_answer *a)
 {
     char otn[WXP_PARAM_MAX_LEN + 1];
-    bool filter = c->query.ptr && Wxm_query_param(c->query, "out_trade_no", otn, sizeof(otn));
+    Wxm_param got = Wxm_query_param(c->query, "out_trade_no", otn, sizeof(otn));
+    if (got == WXM_PARAM_NUL || got == WXM_PARAM_TOO_LONG) {
+        admin_error(a, 400, "out_trade_no",
+                    got == WXM_PARAM_NUL ? "out_trade_no holds a NUL byte (%00)"
+                                         : "out_trade_no is too long");
+        return;
+    }
+    bool filter = got == WXM_PARAM_OK;
     char *text = Wxm_journal_dump(c->m->journal, filter ? otn : NULL);
     if (!text) {
         admin_error(a, 500, "", "out of memory for the journal dump");
@@ -149,7 +156,9 @@ void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
             if (wxp_template_match(rt->path, c.path, &mt, &d) != WXP_OK)
                 continue;
             c.param = mt.params[0].value;
-            if (wxp_check_out_trade_no(wxp_span_of(c.param), &d) != WXP_OK) {
+            /* All its bytes: a %00 must not cut it short. */
+            wxp_span all = {mt.params[0].value, mt.params[0].value_len};
+            if (wxp_check_out_trade_no(all, &d) != WXP_OK) {
                 admin_error(a, 400, "out_trade_no", d.text);
                 return;
             }

@@ -229,10 +229,16 @@ static bool check_body(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
     if (c->route == WXM_ROUTE_QUERY) {
-        if (!Wxm_query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid)))
+        Wxm_param got = Wxm_query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid));
+        if (got == WXM_PARAM_ABSENT)
             return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "mchid=<digits>"),
                         "the query needs mchid=<your mchid>: GET %s?mchid=1230000109",
                         WXM_QUERY_TEMPLATE);
+        if (got != WXM_PARAM_OK)
+            return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "1 to 32 digits"),
+                        got == WXM_PARAM_NUL ? "mchid in the query holds a NUL byte (%%00); it "
+                                               "must be 1 to 32 digits"
+                                             : "mchid in the query is longer than 32 characters");
         if (wxp_check_mchid(wxp_span_of(c->mchid), &d) != WXP_OK)
             return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "1 to 32 digits"),
                         "%s", d.text);

@@ -256,8 +256,15 @@ void Wxm_add_quoted(cJSON *obj, const char *name, wxp_span s);
 /* --------------------------------------------------------- request.c */
 
 /* NAME=value from a query string (a span: no NUL needed), percent-decoded
- * into out[cap]; false when absent. */
-bool Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap);
+ * into out[cap]. A value that holds a NUL (%00) or does not fit is not
+ * taken as what comes before it: the caller refuses it. */
+typedef enum Wxm_param {
+    WXM_PARAM_ABSENT,
+    WXM_PARAM_OK,
+    WXM_PARAM_NUL,
+    WXM_PARAM_TOO_LONG
+} Wxm_param;
+Wxm_param Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap);
 
 /* Case-insensitive header lookup; counts how many there are. */
 const wxm_header *Wxm_find_header(const wxm_request *r, const char *name, size_t *count);

@@ -23,7 +23,7 @@ const wxm_header *Wxm_find_header(const wxm_request *r, const char *name, size_t
     return first;
 }
 
-bool Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap)
+Wxm_param Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap)
 {
     size_t nl = strlen(name), i = 0;
     while (q.ptr && i < q.len) {
@@ -31,10 +31,12 @@ bool Wxm_query_param(wxp_span q, const char *name, char *out, size_t cap)
         while (i < q.len && q.ptr[i] != '&')
             i++;
         if (i - s > nl && memcmp(q.ptr + s, name, nl) == 0 && q.ptr[s + nl] == '=') {
-            Wxp_percent_decode(q.ptr + s + nl + 1, i - s - nl - 1, out, cap);
-            return true;
+            size_t n = Wxp_percent_decode(q.ptr + s + nl + 1, i - s - nl - 1, out, cap);
+            if (n >= cap)
+                return WXM_PARAM_TOO_LONG;
+            return strlen(out) == n ? WXM_PARAM_OK : WXM_PARAM_NUL;
         }
         i++;
     }
-    return false;
+    return WXM_PARAM_ABSENT;
 }

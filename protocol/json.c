@@ -18,6 +18,8 @@
 typedef struct scan {
     const char *p, *end;
     int depth;
+    wxp_span key;     /* the member name last read */
+    wxp_span nul_key; /* the member whose string holds a \u0000, if any */
 } scan;
 
 #define MAX_DEPTH 1000 /* cJSON's CJSON_NESTING_LIMIT */
@@ -67,6 +69,8 @@ static bool string(scan *s)
             unsigned u, lo;
             if (!hex4(s, &u))
                 return false;
+            if (u == 0 && !s->nul_key.ptr) /* cJSON would end the string there */
+                s->nul_key = s->key.ptr ? s->key : wxp_span_of("(top)");
             if (u >= 0xDC00 && u <= 0xDFFF)
                 return false; /* a lone low surrogate */
             if (u >= 0xD800 && u <= 0xDBFF &&
@@ -126,8 +130,10 @@ static bool container(scan *s, char close)
     for (;;) {
         skip_ws(s);
         if (close == '}') {
+            const char *k = s->p + 1;
             if (s->p >= s->end || *s->p != '"' || !string(s))
                 return false;
+            s->key = (wxp_span){k, (size_t)(s->p - 1 - k)};
             skip_ws(s);
             if (s->p >= s->end || *s->p++ != ':')
                 return false;
@@ -165,7 +171,7 @@ static bool value(scan *s)
 
 bool Wxp_json_valid(const char *text, size_t len)
 {
-    scan s = {text, text + len, 0};
+    scan s = {text, text + len, 0, {NULL, 0}, {NULL, 0}};
     if (!text || !value(&s))
         return false;
     skip_ws(&s);
@@ -187,6 +193,21 @@ static wxp_err parse_object(wxp_span body, cJSON **out, wxp_diag *diag)
         return wxp_fail(diag, WXP_ERR_JSON_SYNTAX, "body", "body is empty; expected a JSON object");
     if (memchr(body.ptr, '\0', body.len))
         return wxp_fail(diag, WXP_ERR_JSON_SYNTAX, "body", "body holds a NUL byte");
+    /* A "\u0000" in a string would end it early in cJSON's C strings: the
+     * value before it would be taken for the whole. Refuse it, naming the
+     * member. */
+    scan sc = {body.ptr, body.ptr + body.len, 0, {NULL, 0}, {NULL, 0}};
+    if (value(&sc) && sc.nul_key.ptr) {
+        static const char *const known[] = {"appid", "mchid", "out_trade_no", "code", "message"};
+        const char *field = "body";
+        char q[64];
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            if (wxp_span_eq(sc.nul_key, known[i]))
+                field = known[i];
+        wxp_quote(q, sizeof(q), sc.nul_key, 40);
+        return wxp_fail(diag, WXP_ERR_FIELD_CHARSET, field,
+                        "\"%s\" holds \\u0000 (a NUL character), which no value may hold", q);
+    }
     root = cJSON_ParseWithLengthOpts(body.ptr, body.len, &end, false);
     if (!root) {
         size_t at = end && end >= body.ptr ? (size_t)(end - body.ptr) : 0;

@@ -222,6 +222,35 @@ static void body_of_the_wrong_shape_is_param_error_naming_the_field(void **state
     }
 }
 
+/* A NUL inside a value must not make the part before it count as the
+ * value: "1230000109\u0000x" is not mchid 1230000109, nor is
+ * mchid=1230000109%00junk, nor the admin order abcdefg%00xyz. */
+static void values_cut_at_a_nul_are_refused_naming_the_field(void **state)
+{
+    mt_init(&R, "POST", MT_REVERSE("abc123"),
+            "{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\\u0000x\"}");
+    mt_sign(&R, MT_NOW, NULL);
+    cJSON *j = expect(*state, MT_NOW, 400, "PARAM_ERROR", "NUL");
+    assert_string_equal(detail_str(j, "field"), "mchid");
+    cJSON_Delete(j);
+
+    mt_init(&R, "GET", "/v3/pay/transactions/out-trade-no/abc123?mchid=1230000109%00junk", NULL);
+    mt_sign(&R, MT_NOW, NULL);
+    j = expect(*state, MT_NOW, 400, "PARAM_ERROR", "NUL");
+    assert_string_equal(detail_str(j, "field"), "mchid");
+    cJSON_Delete(j);
+
+    wxm_answer a;
+    mt_admin(*state, "PUT", "/__admin/orders/abcdefg%00xyz", "{\"trade_state\":\"SUCCESS\"}", &a);
+    assert_int_equal(a.status, 400);
+    j = mt_json(&a);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "field")->valuestring, "out_trade_no");
+    cJSON_Delete(j);
+    wxm_answer_clear(&a);
+    Wxm_order none;
+    assert_false(Wxm_store_get(((wxm_mock *)*state)->orders, "abcdefg", &none));
+}
+
 static void query_without_mchid_is_param_error(void **state)
 {
     mt_init(&R, "GET", "/v3/pay/transactions/out-trade-no/abc123", NULL);
@@ -497,6 +526,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(body_of_the_wrong_shape_is_param_error_naming_the_field,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(query_without_mchid_is_param_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(values_cut_at_a_nul_are_refused_naming_the_field, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(missing_duplicate_or_malformed_authorization_is_sign_error,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_merchant_is_sign_error, setup, teardown),

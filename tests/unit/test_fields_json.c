@@ -147,6 +147,25 @@ static void reverse_answer_is_parsed_from_the_vector(void **state)
     assert_string_equal(d.field, "trade_state");
 }
 
+static void a_nul_inside_a_json_string_is_refused_naming_the_member(void **state)
+{
+    wxp_reverse_request rq;
+    wxp_diag d;
+    (void)state;
+    assert_int_equal(
+        wxp_reverse_request_parse(
+            wxp_span_of("{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\\u0000x\"}"), &rq,
+            &d),
+        WXP_ERR_FIELD_CHARSET);
+    assert_string_equal(d.field, "mchid");
+    /* An escaped backslash before u0000 is no NUL. */
+    assert_int_equal(wxp_reverse_request_parse(
+                         wxp_span_of("{\"appid\":\"wxd678efh567hg6787\",\"mchid\":\"1230000109\","
+                                     "\"note\":\"\\\\u0000\"}"),
+                         &rq, &d),
+                     WXP_OK);
+}
+
 static void error_body_keeps_code_message_and_detail(void **state)
 {
     const char *body =
@@ -226,6 +245,7 @@ int main(void)
         cmocka_unit_test(reverse_request_body_is_built_compact_and_parsed_back),
         cmocka_unit_test(bad_request_bodies_name_the_field),
         cmocka_unit_test(reverse_answer_is_parsed_from_the_vector),
+        cmocka_unit_test(a_nul_inside_a_json_string_is_refused_naming_the_member),
         cmocka_unit_test(error_body_keeps_code_message_and_detail),
         cmocka_unit_test(bad_error_bodies_name_the_field),
     };
