@@ -144,6 +144,10 @@ void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
 {
     const char *qm = memchr(r->target.ptr, '?', r->target.len);
     admin_call c = {.m = m, .r = r, .now = now};
+    if (r->headers_seen > r->nheaders) {
+        admin_error(a, 431, "headers", "too many headers: the mock reads at most 100");
+        return;
+    }
     c.path = (wxp_span){r->target.ptr, qm ? (size_t)(qm - r->target.ptr) : r->target.len};
     if (qm)
         c.query = (wxp_span){qm + 1, r->target.len - c.path.len - 1};

@@ -183,6 +183,14 @@ static bool is_json_type(wxp_span v)
 
 static bool check_headers(Wxm_ctx *c)
 {
+    if (c->req->headers_seen > c->req->nheaders) {
+        char lim[48];
+        snprintf(lim, sizeof(lim), "at most %d headers", WXM_MAX_REQUEST_HEADERS);
+        return fail(c, "headers", 431, "INVALID_REQUEST", detail3("header", "headers", lim),
+                    "the request has %zu headers; the mock reads at most %d and ignores none, so "
+                    "it refuses the request",
+                    c->req->headers_seen, WXM_MAX_REQUEST_HEADERS);
+    }
     const wxm_header *h = Wxm_find_header(c->req, "Accept", NULL);
     if (!h || !accepts_json(h->value)) {
         cJSON *d = detail3("header", "Accept", "application/json (or */*)");

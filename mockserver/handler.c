@@ -116,7 +116,7 @@ static void journal_entry(Wxm_json *e, const wxm_request *r, int64_t now)
     add_bytes(e, "method", r->method);
     add_bytes(e, "target", r->target);
     Wxm_json_open(e, "headers", '[');
-    for (size_t i = 0; i < r->nheaders && i < 64; i++) {
+    for (size_t i = 0; i < r->nheaders; i++) {
         Wxm_json_open(e, NULL, '{');
         add_bytes(e, "name", r->headers[i].name);
         add_bytes(e, "value", r->headers[i].value);

@@ -226,8 +226,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 typedef struct header_list {
-    wxm_header h[64];
-    size_t n;
+    wxm_header h[WXM_MAX_REQUEST_HEADERS];
+    size_t n, seen;
 } header_list;
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -235,6 +235,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 {
     header_list *l = cls;
     (void)kind;
+    l->seen++; /* all are counted: the handler refuses what it cannot see */
     if (l->n < sizeof(l->h) / sizeof(l->h[0])) {
         l->h[l->n].name = (wxp_span){key, key_size};
         l->h[l->n].value = (wxp_span){value ? value : "", value ? value_size : 0};
@@ -313,7 +314,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     cx->t0_us = Wxp_mono_us();
     header_list hl;
-    hl.n = 0;
+    hl.n = hl.seen = 0;
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hl);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -337,6 +338,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .nheaders = hl.n,
         .body = {cx->body, cx->len},
         .body_too_large = cx->too_large,
+        .headers_seen = hl.seen,
         .peer = cx->peer[0] ? cx->peer : NULL,
     };
     wxm_handle(s->mock, &req, (int64_t)time(NULL), &cx->answer);

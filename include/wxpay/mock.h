@@ -76,6 +76,9 @@ void wxm_mock_free(wxm_mock *m);
  * entry). NULL stops. */
 WXP_MUST_CHECK wxm_err wxm_mock_set_journal_file(wxm_mock *m, const char *path, wxp_diag *diag);
 
+/* Headers a request may carry; past it the answer is 431. */
+#define WXM_MAX_REQUEST_HEADERS 100
+
 typedef struct wxm_header {
     wxp_span name;
     wxp_span value;
@@ -89,8 +92,11 @@ typedef struct wxm_request {
     const wxm_header *headers;
     size_t nheaders;
     wxp_span body;
-    int body_too_large; /* the listener stopped reading at the limit */
-    const char *peer;   /* "127.0.0.1:54321", for the journal; may be NULL */
+    int body_too_large;  /* the listener stopped reading at the limit */
+    const char *peer;    /* "127.0.0.1:54321", for the journal; may be NULL */
+    size_t headers_seen; /* how many the request had; more than nheaders when
+                            the listener could pass only WXM_MAX_REQUEST_HEADERS
+                            (0: the same as nheaders) */
 } wxm_request;
 
 /* What the listener must do with an answer. */

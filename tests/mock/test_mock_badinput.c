@@ -170,6 +170,30 @@ static void headers_over_the_limit_are_refused_cleanly(void **state)
     still_serving(f);
 }
 
+/* Every header counts: a second Authorization or the Accept after 64
+ * others is seen, and past WXM_MAX_REQUEST_HEADERS the answer is 431. */
+static void every_header_is_seen_and_too_many_are_refused(void **state)
+{
+    fixture *f = *state;
+    static char req[32768], extra[24576], ans[8192];
+    size_t o = 0;
+    for (int i = 0; i < 64; i++)
+        o += (size_t)snprintf(extra + o, sizeof(extra) - o, "X-Filler-%d: %d\r\n", i, i);
+    /* A second Authorization after 64 others: refused as a duplicate. */
+    snprintf(extra + o, sizeof(extra) - o, "Authorization: WECHATPAY2-SHA256-RSA2048 x=\"y\"\r\n");
+    size_t n = signed_request("hdr_dup_0001", extra, req, sizeof(req));
+    assert_int_equal(exchange(f, req, n, ans, sizeof(ans)), 401);
+    assert_non_null(strstr(ans, "Authorization"));
+    /* 120 headers: 431 that says how many are read. */
+    o = 0;
+    for (int i = 0; i < 120; i++)
+        o += (size_t)snprintf(extra + o, sizeof(extra) - o, "X-Filler-%d: %d\r\n", i, i);
+    n = signed_request("hdr_many_0001", extra, req, sizeof(req));
+    assert_int_equal(exchange(f, req, n, ans, sizeof(ans)), 431);
+    assert_non_null(strstr(ans, "at most 100"));
+    still_serving(f);
+}
+
 static void content_length_longer_than_the_body_then_close(void **state)
 {
     fixture *f = *state;
@@ -477,6 +501,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(slow_client_sending_a_byte_at_a_time_is_served),
         T(headers_over_the_limit_are_refused_cleanly),
+        T(every_header_is_seen_and_too_many_are_refused),
         T(content_length_longer_than_the_body_then_close),
         T(content_length_shorter_than_the_body_is_a_precise_error),
         T(chunked_body_is_signed_and_verified_as_its_bytes),

@@ -309,7 +309,7 @@ static int mock_op(void)
         {wxp_span_of("Content-Type"), wxp_span_of("application/json")},
         {wxp_span_of("User-Agent"), wxp_span_of("test_alloc_failure")},
     };
-    wxm_request r = {wxp_span_of("POST"), wxp_span_of(target), h, 4, wxp_span_of(body), 0, NULL};
+    wxm_request r = {wxp_span_of("POST"), wxp_span_of(target), h, 4, wxp_span_of(body), 0, NULL, 0};
     wxm_answer a;
     wxm_handle(mock, &r, (int64_t)time(NULL), &a);
     wxm_answer_commit(mock, &a);
