@@ -50,9 +50,10 @@ static wxp_err id_field(const cJSON *obj, const char *name, char *out, size_t ca
 
 wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
 {
-    static const char *known[] = {"trade_state",  "amount", "created_at",     "age_seconds",
-                                  "mchid",        "appid",  "transaction_id", "script",
-                                  "out_trade_no", "refund", "reverse_calls",  "reversed_at"};
+    static const char *known[] = {"trade_state", "amount", "created_at",     "age_seconds",
+                                  "mchid",       "appid",  "transaction_id", "script"};
+    /* What GET shows but only the mock sets: refused, not silently dropped. */
+    static const char *read_only[] = {"out_trade_no", "refund", "reverse_calls", "reversed_at"};
     const cJSON *it, *v;
     wxp_err err;
 
@@ -63,6 +64,12 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
         bool ok = false;
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             ok |= strcmp(it->string, known[i]) == 0;
+        for (size_t i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++)
+            if (strcmp(it->string, read_only[i]) == 0)
+                return wxp_fail(diag, WXP_ERR_ARG, read_only[i],
+                                "%s is read-only: the mock keeps it (the order number comes "
+                                "from the path); leave it out of the PUT body",
+                                read_only[i]);
         if (!ok)
             return wxp_fail(diag, WXP_ERR_ARG, "body",
                             "unknown field \"%s\" (known: trade_state, amount, created_at, "
@@ -83,19 +90,25 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
         if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e12 ||
             v->valuedouble != (double)(int64_t)v->valuedouble)
             return wxp_fail(diag, WXP_ERR_ARG, "amount",
-                            "amount must be a whole number of fen >= 1");
+                            "amount must be a whole number of fen from 1 to 1000000000000");
         o->amount = (int64_t)v->valuedouble;
     }
     v = cJSON_GetObjectItemCaseSensitive(obj, "created_at");
     if (v) {
-        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e11)
-            return wxp_fail(diag, WXP_ERR_ARG, "created_at", "created_at must be Unix seconds");
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e11 ||
+            v->valuedouble != (double)(int64_t)v->valuedouble)
+            return wxp_fail(diag, WXP_ERR_ARG, "created_at",
+                            "created_at must be whole Unix seconds from 0 to 100000000000");
         o->created_at = (int64_t)v->valuedouble;
     }
     v = cJSON_GetObjectItemCaseSensitive(obj, "age_seconds");
     if (v) {
-        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e10)
-            return wxp_fail(diag, WXP_ERR_ARG, "age_seconds", "age_seconds must be >= 0");
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > (double)o->created_at ||
+            v->valuedouble != (double)(int64_t)v->valuedouble)
+            return wxp_fail(diag, WXP_ERR_ARG, "age_seconds",
+                            "age_seconds must be whole seconds from 0 to %lld (older would be "
+                            "before 1970)",
+                            (long long)o->created_at);
         o->created_at -= (int64_t)v->valuedouble; /* relative to the default "now" */
     }
     if ((err = id_field(obj, "mchid", o->mchid, sizeof(o->mchid), wxp_check_mchid, diag)) ||

@@ -324,6 +324,14 @@ static void script_errors_name_the_step(void **state)
         {"{\"trade_state\":\"SUCCESS\",\"colour\":\"red\"}", "unknown field"},
         {"{\"trade_state\":\"SUCCESS\",\"mchid\":\"12a\"}", "mchid"},
         {"not json", "not valid JSON"},
+        /* read-only fields are refused, not dropped in silence */
+        {"{\"trade_state\":\"SUCCESS\",\"reverse_calls\":3}", "reverse_calls is read-only"},
+        {"{\"trade_state\":\"SUCCESS\",\"refund\":null}", "refund is read-only"},
+        {"{\"trade_state\":\"SUCCESS\",\"out_trade_no\":\"other_1\"}", "out_trade_no is read-only"},
+        /* out of range: the message gives the range, never a negative time */
+        {"{\"trade_state\":\"SUCCESS\",\"age_seconds\":1e10}", "before 1970"},
+        {"{\"trade_state\":\"SUCCESS\",\"amount\":1e13}", "from 1 to 1000000000000"},
+        {"{\"trade_state\":\"SUCCESS\",\"created_at\":-5}", "from 0 to"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         wxm_answer a;
