@@ -36,10 +36,13 @@ static void answer_flag(wxm_answer *a, const char *name)
 static void get_health(const admin_call *c, wxm_answer *a)
 {
     wxm_mock *m = c->m;
+    uint64_t lost = Wxm_journal_file_lost(m->journal);
     cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "status", "ok");
+    /* "ok" would hide that entries are being lost */
+    cJSON_AddStringToObject(j, "status", lost ? "journal_file_failing" : "ok");
     cJSON_AddNumberToObject(j, "orders", (double)Wxm_store_count(m->orders));
     cJSON_AddNumberToObject(j, "requests", (double)Wxm_journal_total(m->journal));
+    cJSON_AddNumberToObject(j, "journal_file_lost", (double)lost);
     cJSON_AddNumberToObject(j, "nonces_evicted_early", (double)Wxm_nonces_evicted_live(m->nonces));
     cJSON_AddNumberToObject(j, "connections_refused",
                             (double)__atomic_load_n(&m->connections_refused, __ATOMIC_RELAXED));

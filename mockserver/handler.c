@@ -50,6 +50,11 @@ wxm_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
     return WXM_OK;
 }
 
+uint64_t wxm_mock_journal_file_lost(wxm_mock *m)
+{
+    return m ? Wxm_journal_file_lost(m->journal) : 0;
+}
+
 void wxm_mock_free(wxm_mock *m)
 {
     if (!m)

@@ -1,14 +1,22 @@
 /* journal.c: every request the mock saw, with each check's verdict and the
  * answer, in a ring of bounded size; optionally also appended to a file as
- * JSON lines, flushed per entry so a crash or kill loses nothing. Entries
+ * JSON lines, each written whole in one go so a crash or kill loses
+ * nothing. A line that cannot be written whole (a full disk) is taken back
+ * off the end, never left torn; the failures are counted and the first is
+ * said on stderr. Entries
  * are written as compact JSON text by a small writer (no tree of small
  * allocations per request) and kept as text, with the order number beside
  * them for filtering. */
 #include "mock_int.h"
+#include "wxp_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct entry {
     char *json;
@@ -20,8 +28,11 @@ struct Wxm_journal {
     entry *ring;
     size_t cap, start, count;
     uint64_t seq;     /* entries ever added */
-    uint64_t dropped; /* pushed out of the ring by newer ones */
-    FILE *file;
+    uint64_t dropped; /* pushed out of the ring by newer ones, or never
+                         written for lack of memory */
+    int fd;           /* the journal file, or -1 */
+    char *path;
+    uint64_t file_lost; /* entries the file did not get */
 };
 
 Wxm_journal *Wxm_journal_new(size_t cap)
@@ -35,6 +46,7 @@ Wxm_journal *Wxm_journal_new(size_t cap)
         free(j);
         return NULL;
     }
+    j->fd = -1;
     pthread_mutex_init(&j->lock, NULL);
     return j;
 }
@@ -51,8 +63,9 @@ void Wxm_journal_free(Wxm_journal *j)
     if (!j)
         return;
     clear_ring(j);
-    if (j->file)
-        fclose(j->file);
+    if (j->fd >= 0)
+        close(j->fd);
+    free(j->path);
     pthread_mutex_destroy(&j->lock);
     free(j->ring);
     free(j);
@@ -68,18 +81,60 @@ void Wxm_journal_clear(Wxm_journal *j)
 
 wxp_err Wxm_journal_set_file(Wxm_journal *j, const char *path, wxp_diag *diag)
 {
-    FILE *f = NULL;
+    int fd = -1;
+    char *copy = NULL;
     if (path) {
-        f = fopen(path, "a");
-        if (!f)
-            return wxp_fail(diag, WXP_ERR_IO, "journal-file", "%s: %s", path, strerror(errno));
+        /* It holds every Authorization header: readable by its owner only. */
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return wxp_fail(diag, WXP_ERR_IO, "journal_file", "%s: %s", path, strerror(errno));
+        if (!(copy = Wxp_strdup(path))) {
+            close(fd);
+            return WXP_ERR_NOMEM;
+        }
     }
     pthread_mutex_lock(&j->lock);
-    if (j->file)
-        fclose(j->file);
-    j->file = f;
+    if (j->fd >= 0)
+        close(j->fd);
+    free(j->path);
+    j->fd = fd;
+    j->path = copy;
+    j->file_lost = 0;
     pthread_mutex_unlock(&j->lock);
     return WXP_OK;
+}
+
+uint64_t Wxm_journal_file_lost(Wxm_journal *j)
+{
+    pthread_mutex_lock(&j->lock);
+    uint64_t n = j->file_lost;
+    pthread_mutex_unlock(&j->lock);
+    return n;
+}
+
+/* Appends line[0..n) whole, or takes back what part of it went out. Under
+ * the journal's lock: the only writer. */
+static void write_line(Wxm_journal *j, const char *line, size_t n)
+{
+    off_t start = lseek(j->fd, 0, SEEK_END);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(j->fd, line + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : ENOSPC;
+            if (done > 0 && start >= 0 && ftruncate(j->fd, start) != 0)
+                e = errno; /* could not take it back either: say that */
+            if (j->file_lost++ == 0)
+                fprintf(stderr,
+                        "wxpay-mock: journal file %s: %s; entry %llu and any after it that "
+                        "cannot be written are lost (see journal_file_lost in /__admin/health)\n",
+                        j->path, strerror(e), (unsigned long long)j->seq);
+            return;
+        }
+        done += (size_t)w;
+    }
 }
 
 /* ------------------------------------------------------ JSON writer */
@@ -191,16 +246,20 @@ void Wxm_journal_add(Wxm_journal *j, Wxm_json *text, const char *otn)
     if (text->failed || blen < 2 || text->p[0] != '{' || !(n.json = malloc(blen + 32))) {
         free(text->p);
         *text = (Wxm_json){0};
+        pthread_mutex_lock(&j->lock);
+        j->dropped++; /* counted, not lost in silence */
+        pthread_mutex_unlock(&j->lock);
         return;
     }
     pthread_mutex_lock(&j->lock);
     int k =
         snprintf(n.json, 32, "{\"seq\":%llu%s", (unsigned long long)++j->seq, blen > 2 ? "," : "");
     memcpy(n.json + k, text->p + 1, blen); /* without its '{', with its NUL */
-    if (j->file) {
-        fputs(n.json, j->file);
-        fputc('\n', j->file);
-        fflush(j->file);
+    if (j->fd >= 0) {
+        size_t len = (size_t)k + blen - 1;
+        n.json[len] = '\n'; /* the line whole, in one write */
+        write_line(j, n.json, len + 1);
+        n.json[len] = '\0';
     }
     if (j->count == j->cap) {
         free(j->ring[j->start].json);

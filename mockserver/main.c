@@ -12,6 +12,7 @@
 
 #define EXIT_USAGE 2 /* bad option or bad config file */
 #define EXIT_LISTEN 1
+#define EXIT_LOST 3 /* stopped, but the journal file lost entries */
 
 static void usage(FILE *to)
 {
@@ -38,7 +39,7 @@ static void usage(FILE *to)
             "\n"
             "The first line on stdout is \"wxpay-mock listening on http://HOST:PORT\".\n"
             "SIGINT or SIGTERM stops it (exit status 0). Exit status 2: bad option or\n"
-            "config; 1: cannot listen.\n",
+            "config; 1: cannot listen; 3: stopped, but the journal file lost entries.\n",
             wxm_default_config_path());
 }
 
@@ -154,6 +155,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file over its size limit fails a write, said and counted */
 
     wxm_server_options so = {host,     (uint16_t)port, !quiet,      log_json,
                              tls_cert, tls_key,        (int)threads};
@@ -176,6 +178,12 @@ int main(int argc, char **argv)
     sigwait(&sigs, &sig);
     fprintf(stderr, "wxpay-mock: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     wxm_server_stop(srv);
+    uint64_t lost = wxm_mock_journal_file_lost(m);
     wxm_mock_free(m);
+    if (lost) {
+        fprintf(stderr, "wxpay-mock: %llu journal entries could not be written to %s\n",
+                (unsigned long long)lost, journal);
+        return EXIT_LOST;
+    }
     return 0;
 }

@@ -205,6 +205,8 @@ char *Wxm_journal_dump(Wxm_journal *j, const char *out_trade_no);
 void Wxm_journal_clear(Wxm_journal *j);
 wxp_err Wxm_journal_set_file(Wxm_journal *j, const char *path, wxp_diag *diag);
 uint64_t Wxm_journal_total(Wxm_journal *j);
+/* Entries the journal file did not get (write errors since it was set). */
+uint64_t Wxm_journal_file_lost(Wxm_journal *j);
 
 /* --------------------------------------------------------- handler.c */
 

@@ -72,12 +72,18 @@ typedef struct wxm_mock wxm_mock;
 WXP_MUST_CHECK wxm_err wxm_mock_new(wxm_config *cfg, wxm_mock **out);
 void wxm_mock_free(wxm_mock *m);
 
-/* Appends every journal entry as one JSON line to `path` (flushed per
- * entry). NULL stops. */
+/* Appends every journal entry as one JSON line to `path` (created mode
+ * 0600: it holds every Authorization header), each line written whole;
+ * one that cannot be (a full disk) is taken back, counted, and the first
+ * such failure said on stderr. NULL stops. */
 WXP_MUST_CHECK wxm_err wxm_mock_set_journal_file(wxm_mock *m, const char *path, wxp_diag *diag);
 
 /* Headers a request may carry; past it the answer is 431. */
 #define WXM_MAX_REQUEST_HEADERS 100
+
+/* Journal entries the journal file did not get; a program should exit
+ * non-zero at its end when this is not 0 (entries were lost). */
+uint64_t wxm_mock_journal_file_lost(wxm_mock *m);
 
 typedef struct wxm_header {
     wxp_span name;

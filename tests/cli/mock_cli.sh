@@ -78,6 +78,28 @@ pid=""
 check "SIGTERM stops it with exit status 0" '[ $rc -eq 0 ]'
 check "stderr logged one line per request" '[ "$(grep -c "/v3/pay" "$tmp/stderr")" -ge 2 ]'
 check "journal file has one JSON line per API request" '[ "$(wc -l < "$tmp/journal.jsonl")" -eq 3 ]'
+check "journal file is readable by its owner only (it holds Authorization headers)" \
+  '[ "$(stat -c %a "$tmp/journal.jsonl")" = 600 ]'
+
+# A journal file that fills up (a 4 KiB file size limit stands in for a full
+# disk): no torn line, the loss said on stderr and in health, exit 3.
+exec 5< <(ulimit -f 4; exec "$bin" --port 0 --quiet --journal-file "$tmp/full.jsonl" 2>"$tmp/full.err")
+pid=$!
+read -r -t 10 line <&5
+fbase="http://127.0.0.1:${line##*:}"
+for i in $(seq 1 30); do
+  curl -s -o /dev/null "$fbase/v3/pay/transactions/out-trade-no/full_$i?mchid=1230000109"
+done
+health=$(curl -s "$fbase/__admin/health")
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+check "a full journal file: exit status 3 naming the loss" \
+  '[ $rc -eq 3 ] && grep -q "journal entries could not be written to $tmp/full.jsonl" "$tmp/full.err"'
+check "... the first failure said on stderr" 'grep -q "journal file $tmp/full.jsonl: File too large" "$tmp/full.err"'
+check "... health said so while it ran" \
+  '[[ $health == *"\"status\":\"journal_file_failing\""* ]] && [[ $health != *"\"journal_file_lost\":0"* ]]'
+check "... and no torn line: every line is a whole entry" \
+  '[ -s "$tmp/full.jsonl" ] && [ "$(tail -c 1 "$tmp/full.jsonl" | od -An -c | tr -d " ")" = "\\n" ] &&
+   ! grep -qv "^{\"seq\":[0-9]*,.*}$" "$tmp/full.jsonl"'
 
 # --log-format json: one JSON object per request on stderr.
 exec 4< <(exec "$bin" --port 0 --log-format json 2>"$tmp/stderr.json")
