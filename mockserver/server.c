@@ -71,7 +71,9 @@ struct wxm_server {
     pthread_cond_t cond;
     bool stopping;
     parked *parked;
-    uint64_t trimmed_at; /* atomic: journal total at the last malloc_trim */
+    int parked_live;        /* parked once and not yet completed */
+    pthread_cond_t drained; /* parked_live fell */
+    uint64_t trimmed_at;    /* atomic: journal total at the last malloc_trim */
 };
 
 static int64_t mono_ms(void)
@@ -136,6 +138,7 @@ static bool park(wxm_server *s, struct MHD_Connection *c, int64_t ms)
     p->due_ms = mono_ms() + ms;
     p->next = s->parked;
     s->parked = p;
+    s->parked_live++;
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
     return true;
@@ -182,6 +185,7 @@ typedef struct conn {
     bool too_large;
     bool started;
     bool waiting; /* suspended with `answer` until its time */
+    bool counted; /* in the server's parked_live until it completes */
     wxm_answer answer;
     int64_t t0_us; /* when the request was whole */
     char peer[64];
@@ -211,13 +215,21 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    wxm_server *s = cls;
     (void)c;
     (void)toe;
     conn *cx = *con_cls;
     if (cx) {
-        if (cx->waiting)
-            wxm_answer_clear(&cx->answer); /* closed while parked */
+        if (cx->waiting) { /* closed while parked: its state change still happens */
+            wxm_answer_commit(s->mock, &cx->answer);
+            wxm_answer_clear(&cx->answer);
+        }
+        if (cx->counted) {
+            pthread_mutex_lock(&s->lock);
+            s->parked_live--;
+            pthread_cond_broadcast(&s->drained);
+            pthread_mutex_unlock(&s->lock);
+        }
         free(cx->target);
         free(cx->body);
         free(cx);
@@ -345,6 +357,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     trim_now_and_then(s);
     if (cx->answer.wait_ms > 0 && park(s, c, cx->answer.wait_ms)) {
         cx->waiting = true;
+        cx->counted = true;
         return MHD_YES; /* the timer thread resumes it; finish() answers */
     }
     return finish(s, c, cx, method);
@@ -571,7 +584,7 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         w->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
             MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-            on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+            on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)(s->per_worker + MHD_SLACK), tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
             cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
@@ -598,7 +611,14 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         return WXM_E_LISTEN;
     }
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->cond, NULL);
+    /* The timer waits for monotonic deadlines: its condition must use that
+     * clock (with the default, every wait ended at once and it spun). */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &ca);
+    pthread_cond_init(&s->drained, &ca);
+    pthread_condattr_destroy(&ca);
     if (pipe2(s->wake, O_CLOEXEC) != 0 || pthread_create(&s->timer, NULL, timer_main, s) != 0) {
         wxm_server_stop(s);
         return WXM_E_NOMEM;
@@ -661,9 +681,19 @@ void wxm_server_stop(wxm_server *s)
     pthread_mutex_unlock(&s->lock);
     if (s->timer_started)
         pthread_join(s->timer, NULL);
+    /* Every parked request was resumed: let each be answered (and its
+     * state change committed) before the daemons stop, for at most 10 s. */
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += 10;
+    pthread_mutex_lock(&s->lock);
+    while (s->parked_live > 0 && pthread_cond_timedwait(&s->drained, &s->lock, &until) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&s->lock);
     stop_workers(s);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
+    pthread_cond_destroy(&s->drained);
     if (s->wake[0] >= 0) {
         close(s->wake[0]);
         close(s->wake[1]);

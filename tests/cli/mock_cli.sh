@@ -101,6 +101,33 @@ check "... and no torn line: every line is a whole entry" \
   '[ -s "$tmp/full.jsonl" ] && [ "$(tail -c 1 "$tmp/full.jsonl" | od -An -c | tr -d " ")" = "\\n" ] &&
    ! grep -qv "^{\"seq\":[0-9]*,.*}$" "$tmp/full.jsonl"'
 
+# SIGTERM while 20 requests wait in a delay (slow_: 1.5 s): every one is
+# woken and answered before the process ends (before: 0 to 20 of 20).
+exec 6< <(exec "$bin" --port 0 --quiet 2>/dev/null)
+pid=$!
+read -r -t 10 line <&6
+pbase="http://127.0.0.1:${line##*:}"
+slow() {
+  local target="/v3/pay/transactions/out-trade-no/$1/reverse" ts nonce sig
+  ts=$(date +%s); nonce=$(openssl rand -hex 16)
+  sig=$(printf 'POST\n%s\n%s\n%s\n%s\n' "$target" "$ts" "$nonce" "$body" |
+        openssl dgst -sha256 -sign "$fx/keys/merchant_key.pem" | openssl base64 -A)
+  curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST "$pbase$target" -H 'User-Agent: t' \
+    -H "Authorization: WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"$nonce\",timestamp=\"$ts\",serial_no=\"3775B6A45ACD588826D15E583A95F5DD00000001\",signature=\"$sig\"" \
+    -H 'Content-Type: application/json' -H 'Accept: application/json' --data-binary "$body" > "$tmp/parked_$1"
+}
+clients=()
+for i in $(seq -w 1 20); do slow "slow_term_$i" & clients+=($!); done
+for t in $(seq 1 200); do
+  n=$(curl -s "$pbase/__admin/health" | grep -o '"requests":[0-9]*' | cut -d: -f2)
+  [ "${n:-0}" -ge 20 ] && break
+  sleep 0.05
+done
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+wait "${clients[@]}"
+answered=$(cat "$tmp"/parked_* | grep -o 200 | wc -l)
+check "SIGTERM answers all 20 requests parked in a delay, then exits 0" '[ $rc -eq 0 ] && [ "$answered" -eq 20 ]'
+
 # --log-format json: one JSON object per request on stderr.
 exec 4< <(exec "$bin" --port 0 --log-format json 2>"$tmp/stderr.json")
 pid=$!
