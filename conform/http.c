@@ -42,6 +42,13 @@ long cf_admin(const char *base, const char *method, const char *path, const char
     buf b = {NULL, 0};
     long status = 0;
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    /* A mock started with an admin token (WXPAY_MOCK_ADMIN_TOKEN) wants it. */
+    const char *token = getenv("WXPAY_MOCK_ADMIN_TOKEN");
+    char auth[300];
+    if (token && *token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %.256s", token);
+        h = curl_slist_append(h, auth);
+    }
     snprintf(url, sizeof(url), "%s%s", base, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

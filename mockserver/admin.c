@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* What an admin handler gets. */
 typedef struct admin_call {
@@ -143,6 +144,77 @@ static const struct route {
      put_order, NULL, NULL},
 };
 
+/* Compares without an early exit, so timing says nothing of the token. */
+static bool same_secret(wxp_span given, const char *want)
+{
+    size_t n = strlen(want);
+    unsigned char diff = given.len != n;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(want[i] ^ (i < given.len ? given.ptr[i] : 0));
+    return diff == 0;
+}
+
+/* host[:port] of a Host header: an IP address or localhost, no name. */
+static bool host_is_address(wxp_span h)
+{
+    char buf[80];
+    if (h.len == 0 || h.len >= sizeof(buf))
+        return h.len == 0;
+    memcpy(buf, h.ptr, h.len);
+    buf[h.len] = '\0';
+    char *end = buf[0] == '[' ? strchr(buf, ']') : strrchr(buf, ':');
+    if (buf[0] == '[') /* [v6]:port */
+        return end != NULL;
+    if (end)
+        *end = '\0';
+    if (strcasecmp(buf, "localhost") == 0)
+        return true;
+    return strspn(buf, "0123456789.") == strlen(buf) && strchr(buf, '.') != NULL;
+}
+
+/* Who may call the admin API (README "Admin API and the network"): true
+ * when the call may go on, else false with the refusal in `a`. */
+static bool admin_allowed(const wxm_mock *m, const wxm_request *r, wxm_answer *a)
+{
+    const wxm_header *host = Wxm_find_header(r, "Host", NULL);
+    const wxm_header *origin = Wxm_find_header(r, "Origin", NULL);
+    wxp_span h = host ? host->value : (wxp_span){"", 0};
+    if (origin) {
+        /* A browser's cross-site request: its Origin names another site
+         * than the Host it was sent to. */
+        const char *sep = memchr(origin->value.ptr, '/', origin->value.len);
+        wxp_span o = {NULL, 0};
+        if (sep && sep + 2 <= origin->value.ptr + origin->value.len && sep[1] == '/')
+            o = (wxp_span){sep + 2, (size_t)(origin->value.ptr + origin->value.len - sep - 2)};
+        if (!o.ptr || o.len != h.len || strncasecmp(o.ptr, h.ptr, h.len) != 0) {
+            admin_error(a, 403, "origin",
+                        "an admin call from another site's page (its Origin is not this mock) "
+                        "is refused");
+            return false;
+        }
+    }
+    if (m->cfg->admin_token) {
+        const wxm_header *auth = Wxm_find_header(r, "Authorization", NULL);
+        wxp_span t = {NULL, 0};
+        if (auth && auth->value.len > 7 && strncasecmp(auth->value.ptr, "Bearer ", 7) == 0)
+            t = (wxp_span){auth->value.ptr + 7, auth->value.len - 7};
+        if (!same_secret(t, m->cfg->admin_token)) {
+            admin_error(a, 401, "authorization",
+                        auth ? "the admin token does not match"
+                             : "admin calls need the admin token: Authorization: Bearer <token>");
+            return false;
+        }
+        return true;
+    }
+    if (!host_is_address(h)) {
+        admin_error(a, 403, "host",
+                    "an admin call to a host name is refused without an admin token (a DNS "
+                    "rebinding could read the journal): use the address, or set a token");
+        return false;
+    }
+    return true;
+}
+
 void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
 {
     const char *qm = memchr(r->target.ptr, '?', r->target.len);
@@ -154,6 +226,11 @@ void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
     c.path = (wxp_span){r->target.ptr, qm ? (size_t)(qm - r->target.ptr) : r->target.len};
     if (qm)
         c.query = (wxp_span){qm + 1, r->target.len - c.path.len - 1};
+    /* Health says nothing secret and changes nothing: open to probes
+     * (container health checks, load balancers), whatever the Host. */
+    bool health = wxp_span_eq(c.path, "/__admin/health") && wxp_span_eq(r->method, "GET");
+    if (!health && !admin_allowed(m, r, a))
+        return;
 
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         const struct route *rt = &routes[i];

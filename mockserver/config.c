@@ -27,6 +27,7 @@ void wxm_config_free(wxm_config *c)
     }
     free(c->merchants);
     wxp_key_free(c->wechatpay_key);
+    free(c->admin_token);
     free(c);
 }
 
@@ -371,6 +372,23 @@ void wxm_config_set_catalogue(wxm_config *cfg, int on)
 {
     if (cfg)
         cfg->zero_config = on != 0;
+}
+
+wxm_err wxm_config_set_admin_token(wxm_config *cfg, const char *token)
+{
+    char *copy = NULL;
+    if (!cfg)
+        return WXM_E_ARG;
+    if (token &&
+        (!*token || strlen(token) > 256 ||
+         strspn(token, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-._~+/=") !=
+             strlen(token)))
+        return WXM_E_ARG;
+    if (token && !(copy = Wxp_strdup(token)))
+        return WXM_E_NOMEM;
+    free(cfg->admin_token);
+    cfg->admin_token = copy;
+    return WXM_OK;
 }
 
 void wxm_config_set_signing(wxm_config *cfg, int on)

@@ -34,6 +34,10 @@ static void usage(FILE *to)
             "  --strict-orders      unknown orders answer ORDER_NOT_EXIST (turns the\n"
             "                       zero-config catalogue off)\n"
             "  --threads N          answering threads (default: one per core, at most 64)\n"
+            "  --admin-token TOKEN  admin calls need \"Authorization: Bearer TOKEN\"\n"
+            "                       (or set WXPAY_MOCK_ADMIN_TOKEN); without one they are\n"
+            "                       taken only at an address or localhost\n"
+            "  --ipv6-only          with --host ::, serve IPv6 only (default: IPv4 too)\n"
             "  --no-sign            answers are not signed (benchmarks only)\n"
             "  -h, --help           this text\n"
             "\n"
@@ -68,12 +72,20 @@ static bool whole_number(const char *v, long min, long max, long *out)
     return !errno && !*end && end != v && *out >= min && *out <= max;
 }
 
+/* 127.0.0.0/8, ::1 or localhost: reachable from this machine only. */
+static bool loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *config = NULL, *journal = NULL, *host = "127.0.0.1";
     const char *tls_cert = NULL, *tls_key = NULL;
+    const char *admin_token = getenv("WXPAY_MOCK_ADMIN_TOKEN");
     long port = 8080, threads = 0;
-    int log_json = 0, quiet = 0, strict = 0, no_sign = 0;
+    int log_json = 0, quiet = 0, strict = 0, no_sign = 0, ipv6_only = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -81,7 +93,8 @@ int main(int argc, char **argv)
         bool takes = strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 ||
                      strcmp(a, "--config") == 0 || strcmp(a, "--journal-file") == 0 ||
                      strcmp(a, "--log-format") == 0 || strcmp(a, "--tls-cert") == 0 ||
-                     strcmp(a, "--tls-key") == 0 || strcmp(a, "--threads") == 0;
+                     strcmp(a, "--tls-key") == 0 || strcmp(a, "--threads") == 0 ||
+                     strcmp(a, "--admin-token") == 0;
         if (takes && !v)
             return bad_usage("option %s needs a value", a);
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -114,6 +127,10 @@ int main(int argc, char **argv)
             strict = 1;
         } else if (strcmp(a, "--no-sign") == 0) {
             no_sign = 1;
+        } else if (strcmp(a, "--admin-token") == 0) {
+            admin_token = v;
+        } else if (strcmp(a, "--ipv6-only") == 0) {
+            ipv6_only = 1;
         } else {
             return bad_usage("unknown option \"%s\"", a);
         }
@@ -134,6 +151,11 @@ int main(int argc, char **argv)
     }
     if (strict)
         wxm_config_set_catalogue(cfg, 0);
+    if (admin_token && *admin_token && wxm_config_set_admin_token(cfg, admin_token) != WXM_OK) {
+        wxm_config_free(cfg);
+        return bad_usage("--admin-token (or WXPAY_MOCK_ADMIN_TOKEN) must be 1 to 256 of "
+                         "[A-Za-z0-9-._~+/=]");
+    }
     wxm_config_set_signing(cfg, !no_sign);
     wxm_mock *m = NULL;
     if (wxm_mock_new(cfg, &m) != WXM_OK) {
@@ -157,8 +179,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file over its size limit fails a write, said and counted */
 
-    wxm_server_options so = {host,     (uint16_t)port, !quiet,      log_json,
-                             tls_cert, tls_key,        (int)threads};
+    wxm_server_options so = {host,     (uint16_t)port, !quiet,       log_json,
+                             tls_cert, tls_key,        (int)threads, ipv6_only};
     wxm_server *srv = NULL;
     if ((e = wxm_server_start(m, &so, &srv, &d)) != WXM_OK) {
         /* The library names the part; the flags that set it are ours. */
@@ -169,6 +191,12 @@ int main(int argc, char **argv)
         wxm_mock_free(m);
         return e == WXM_E_ARG || e == WXM_E_TLS ? EXIT_USAGE : EXIT_LISTEN;
     }
+    if (!loopback(host) && !(admin_token && *admin_token))
+        fprintf(stderr,
+                "wxpay-mock: warning: listening on %s without --admin-token: anyone who "
+                "reaches this port can reset or rewrite orders and read the journal "
+                "(with its Authorization headers) through /__admin/\n",
+                host);
     printf("wxpay-mock listening on %s://%s%s%s:%u\n", wxm_server_is_tls(srv) ? "https" : "http",
            strchr(host, ':') ? "[" : "", strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
            strchr(host, ':') ? "]" : "", wxm_server_port(srv));

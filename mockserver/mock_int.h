@@ -60,6 +60,7 @@ struct wxm_config {
     int64_t hang_ms;                /* how long a hang lasts before the close */
     int64_t reverse_window_seconds; /* 7 days */
     int no_sign;                    /* benchmarks only: answers are not signed */
+    char *admin_token;              /* NULL: admin calls need none (loopback use) */
 };
 
 const Wxm_merchant *Wxm_config_merchant(const wxm_config *c, wxp_span mchid);

@@ -476,14 +476,14 @@ static int connection_limit(void)
 }
 
 /* The listening socket, bound and listening, non-blocking. */
-static int listen_on(const struct sockaddr *sa, socklen_t len)
+static int listen_on(const struct sockaddr *sa, socklen_t len, int v6only)
 {
     int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (sa->sa_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+    if (sa->sa_family == AF_INET6) /* "::" is dual stack unless told otherwise */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
     if (bind(fd, sa, len) != 0 || listen(fd, connection_limit()) != 0) { /* the kernel caps it */
         close(fd);
         return -1;
@@ -562,7 +562,7 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         s->opts = *opts;
     s->tls = tls;
     s->wake[0] = s->wake[1] = -1;
-    s->listen_fd = listen_on((struct sockaddr *)&ss, sslen);
+    s->listen_fd = listen_on((struct sockaddr *)&ss, sslen, opts ? opts->ipv6_only != 0 : 0);
     if (s->listen_fd < 0) {
         int err = errno;
         free(cert);

@@ -58,6 +58,12 @@ void wxm_config_free(wxm_config *cfg);
 /* Turns the zero-config catalogue on or off (on in the bundled config):
  * off, unknown orders answer ORDER_NOT_EXIST. */
 void wxm_config_set_catalogue(wxm_config *cfg, int on);
+/* Admin calls then need "Authorization: Bearer TOKEN" (1 to 256 of
+ * [A-Za-z0-9-._~+/=]; WXM_E_ARG otherwise). NULL: none needed, and admin
+ * calls are taken only with a Host that is an address or localhost (a
+ * name could be a DNS rebinding). Either way an admin call whose Origin is
+ * not the mock's own (a cross-site request from a browser) is refused. */
+WXP_MUST_CHECK wxm_err wxm_config_set_admin_token(wxm_config *cfg, const char *token);
 /* Turns answer signing off (benchmarks of the HTTP path only). */
 void wxm_config_set_signing(wxm_config *cfg, int on);
 
@@ -152,7 +158,8 @@ typedef struct wxm_server_options {
     int log_json;              /* ... as JSON instead of text */
     const char *tls_cert_file; /* PEM: serve HTTPS when both are set */
     const char *tls_key_file;
-    int threads; /* answering threads; 0: one per core (at most 64) */
+    int threads;   /* answering threads; 0: one per core (at most 64) */
+    int ipv6_only; /* host "::" serves IPv6 only (default: IPv4 too) */
 } wxm_server_options;
 
 WXP_MUST_CHECK wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts,

@@ -128,6 +128,30 @@ wait "${clients[@]}"
 answered=$(cat "$tmp"/parked_* | grep -o 200 | wc -l)
 check "SIGTERM answers all 20 requests parked in a delay, then exits 0" '[ $rc -eq 0 ] && [ "$answered" -eq 20 ]'
 
+# Beyond loopback without a token: a warning. With WXPAY_MOCK_ADMIN_TOKEN:
+# admin calls need it (health does not). "--host ::" serves IPv4 too.
+exec 7< <(WXPAY_MOCK_ADMIN_TOKEN=s3cret exec "$bin" --host :: --port 0 --quiet 2>"$tmp/any.err")
+pid=$!
+read -r -t 10 line <&7
+if [[ $line == *"listening on http://[::]:"* ]]; then
+  abase="http://127.0.0.1:${line##*:}"
+  check "--host :: answers on IPv4 too" '[ "$(curl -s -o /dev/null -w %{http_code} "$abase/__admin/health")" = 200 ]'
+  check "... an admin call without the token is 401" \
+    '[ "$(curl -s -o /dev/null -w %{http_code} -X POST "$abase/__admin/reset")" = 401 ]'
+  check "... with WXPAY_MOCK_ADMIN_TOKEN as Bearer it is 200" \
+    '[ "$(curl -s -o /dev/null -w %{http_code} -X POST -H "Authorization: Bearer s3cret" "$abase/__admin/reset")" = 200 ]'
+  check "... and no warning, a token being set" '! grep -q warning "$tmp/any.err"'
+else
+  echo "# no IPv6 here: the dual-stack checks are skipped ($line)"
+fi
+kill -TERM "$pid" 2>/dev/null; wait "$pid"; pid=""
+exec 8< <(exec "$bin" --host 0.0.0.0 --port 0 --quiet 2>"$tmp/open.err")
+pid=$!
+read -r -t 10 line <&8
+kill -TERM "$pid"; wait "$pid"; pid=""
+check "listening on 0.0.0.0 without a token warns that the admin API is open" \
+  'grep -q "warning: listening on 0.0.0.0 without --admin-token" "$tmp/open.err"'
+
 # --log-format json: one JSON object per request on stderr.
 exec 4< <(exec "$bin" --port 0 --log-format json 2>"$tmp/stderr.json")
 pid=$!

@@ -343,6 +343,52 @@ static void script_errors_name_the_step(void **state)
     }
 }
 
+/* An admin call through the handler with given Host, Origin and
+ * Authorization (NULL: none); returns the status. */
+static int admin_with(wxm_mock *m, const char *host, const char *origin, const char *auth)
+{
+    static mt_req r;
+    wxm_answer a;
+    mt_init(&r, "POST", "/__admin/reset", NULL);
+    mt_header(&r, "Host", host);
+    mt_header(&r, "Origin", origin);
+    mt_header(&r, "Authorization", auth);
+    wxm_handle(m, mt_request(&r), MT_NOW, &a);
+    int status = a.status;
+    wxm_answer_clear(&a);
+    return status;
+}
+
+/* A browser page on another site, a DNS rebinding (a name for Host), a
+ * missing or wrong token: each refused; the mock's own callers pass. */
+static void admin_calls_are_refused_cross_site_by_name_or_without_the_token(void **state)
+{
+    wxm_mock *m = *state;
+    assert_int_equal(admin_with(m, "127.0.0.1:8080", NULL, NULL), 200);
+    assert_int_equal(admin_with(m, "localhost:8080", "http://localhost:8080", NULL), 200);
+    assert_int_equal(admin_with(m, "[::1]:8080", NULL, NULL), 200);
+    assert_int_equal(admin_with(m, "127.0.0.1:8080", "https://evil.example", NULL), 403);
+    assert_int_equal(admin_with(m, "127.0.0.1:8080", "null", NULL), 403);
+    assert_int_equal(admin_with(m, "rebound.evil.example:8080", NULL, NULL), 403);
+    /* Health stays open to probes. */
+    static mt_req r;
+    wxm_answer a;
+    mt_init(&r, "GET", "/__admin/health", NULL);
+    mt_header(&r, "Host", "wxpay-mock:8080");
+    wxm_handle(m, mt_request(&r), MT_NOW, &a);
+    assert_int_equal(a.status, 200);
+    wxm_answer_clear(&a);
+    /* With a token: required, compared whole; a name for Host is then fine. */
+    assert_int_equal(wxm_config_set_admin_token(m->cfg, "s3cret-token"), WXM_OK);
+    assert_int_equal(admin_with(m, "127.0.0.1:8080", NULL, NULL), 401);
+    assert_int_equal(admin_with(m, "127.0.0.1:8080", NULL, "Bearer s3cret"), 401);
+    assert_int_equal(admin_with(m, "127.0.0.1:8080", NULL, "Bearer s3cret-token-and-more"), 401);
+    assert_int_equal(admin_with(m, "wxpay-mock:8080", NULL, "Bearer s3cret-token"), 200);
+    assert_int_equal(
+        admin_with(m, "wxpay-mock:8080", "https://evil.example", "Bearer s3cret-token"), 403);
+    assert_int_equal(wxm_config_set_admin_token(m->cfg, "bad token"), WXM_E_ARG);
+}
+
 /* --------------------------------------------------------- catalogue */
 
 static void zero_config_catalogue_covers_every_outcome(void **state)
@@ -778,6 +824,7 @@ int main(void)
         T(script_errors_name_the_step),
         T(zero_config_catalogue_covers_every_outcome),
         T(admin_put_and_get_round_trip_an_order),
+        T(admin_calls_are_refused_cross_site_by_name_or_without_the_token),
         T(refund_record_is_visible_through_the_admin_api),
         T(journal_records_every_api_request_with_its_verdicts),
         T(journal_is_bounded_and_counts_what_it_dropped),
