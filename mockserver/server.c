@@ -38,6 +38,11 @@
 #define MAX_WORKERS 64
 #define CONNECTION_LIMIT 4000 /* in all, or fewer when descriptors are scarce */
 #define MHD_SLACK 64          /* libmicrohttpd's own limit stays this far above ours */
+/* TLS 1.2 and 1.3 only, forward-secret key exchange, AEAD ciphers only (a
+ * GnuTLS priority string: libmicrohttpd's TLS is GnuTLS). */
+#define TLS_PRIORITIES                                                                             \
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:+DHE-RSA:"         \
+    "-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
 
 /* A suspended connection waiting for its answer time. */
 typedef struct parked {
@@ -258,12 +263,14 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 
 static void log_line(wxm_server *s, const wxm_request *r, const wxm_answer *a, double ms)
 {
-    char target[300];
+    char target[300], method[80];
+    /* Quoted: a control byte (ESC, CR) must not reach the terminal or the log. */
     wxp_quote(target, sizeof(target), r->target, 200);
+    wxp_quote(method, sizeof(method), r->method, 16);
     if (s->opts.log_json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "peer", r->peer ? r->peer : "");
-        cJSON_AddStringToObject(j, "method", r->method.ptr);
+        cJSON_AddStringToObject(j, "method", method);
         cJSON_AddStringToObject(j, "target", target);
         cJSON_AddNumberToObject(j, "status", a->status);
         if (a->code[0])
@@ -276,9 +283,9 @@ static void log_line(wxm_server *s, const wxm_request *r, const wxm_answer *a, d
         cJSON_free(t);
         cJSON_Delete(j);
     } else {
-        fprintf(stderr, "wxpay-mock: %s %.*s %s -> %d%s%s%s (%.1f ms)\n", r->peer ? r->peer : "-",
-                (int)r->method.len, r->method.ptr, target, a->status, a->code[0] ? " " : "",
-                a->code, a->action == WXM_DROP ? " dropped" : "", ms);
+        fprintf(stderr, "wxpay-mock: %s %s %s -> %d%s%s%s (%.1f ms)\n", r->peer ? r->peer : "-",
+                method, target, a->status, a->code[0] ? " " : "", a->code,
+                a->action == WXM_DROP ? " dropped" : "", ms);
     }
 }
 
@@ -587,7 +594,8 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
             on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)(s->per_worker + MHD_SLACK), tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-            cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+            cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+            MHD_OPTION_END);
         if (!w->daemon)
             break;
         s->nworkers++;

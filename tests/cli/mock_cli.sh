@@ -72,12 +72,19 @@ example=$(dirname "$0")/../../mockserver/examples/curl-reverse.sh
 out=$(bash "$example" closed_cli_0001 "$base")
 check "README's curl example reverses against the mock" '[[ $out == *ORDER_CLOSED* ]]'
 
+# Control bytes in the method and target reach the text log escaped.
+exec 9<>"/dev/tcp/127.0.0.1/$port"
+printf 'PO\033ST /v3/pay/transactions/out-trade-no/abc\033[31m/reverse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&9
+timeout 5 cat <&9 >/dev/null
+exec 9<&-
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 pid=""
 check "SIGTERM stops it with exit status 0" '[ $rc -eq 0 ]'
+check "the text log escapes control bytes (ESC) of method and target" \
+  'grep -q "PO\\\\x1BST /v3/pay/transactions/out-trade-no/abc\\\\x1B\[31m" "$tmp/stderr" && ! grep -q $'"'"'\033'"'"' "$tmp/stderr"'
 check "stderr logged one line per request" '[ "$(grep -c "/v3/pay" "$tmp/stderr")" -ge 2 ]'
-check "journal file has one JSON line per API request" '[ "$(wc -l < "$tmp/journal.jsonl")" -eq 3 ]'
+check "journal file has one JSON line per API request" '[ "$(wc -l < "$tmp/journal.jsonl")" -eq 4 ]'
 check "journal file is readable by its owner only (it holds Authorization headers)" \
   '[ "$(stat -c %a "$tmp/journal.jsonl")" = 600 ]'
 

@@ -90,6 +90,15 @@ curl -s --cacert "$tls/ca_cert.pem" --resolve "other.test:$port:127.0.0.1" "http
 check "a name outside the certificate is refused (curl exit 60)" '[ $rc -eq 60 ]'
 err=$(rev "${tlsargs[@]}" --retries 0 --ca-file "$k/other_cert.pem" paid_tls_0002 2>&1); rc=$?
 check "an untrusted certificate is a transport failure (exit 6)" '[ $rc -eq 6 ] && [[ $err == *certificate* ]]'
+# TLS 1.2 and 1.3 only, forward-secret AEAD suites only: each refusal proved
+# by the openssl command line (SECLEVEL=0 lets the client offer old ones).
+tls_ok() { timeout 10 openssl s_client -connect "127.0.0.1:$port" "$@" -brief </dev/null 2>&1 | grep -q "CONNECTION ESTABLISHED"; }
+check "TLS 1.0 is refused" '! tls_ok -tls1 -cipher "DEFAULT:@SECLEVEL=0"'
+check "TLS 1.1 is refused" '! tls_ok -tls1_1 -cipher "DEFAULT:@SECLEVEL=0"'
+check "a static-RSA suite is refused (AES128-GCM-SHA256)" '! tls_ok -tls1_2 -cipher AES128-GCM-SHA256'
+check "a CBC suite is refused (ECDHE-RSA-AES128-SHA256)" '! tls_ok -tls1_2 -cipher ECDHE-RSA-AES128-SHA256'
+check "TLS 1.2 with ECDHE-RSA-AES128-GCM-SHA256 is served" 'tls_ok -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256'
+check "TLS 1.3 is served" 'tls_ok -tls1_3'
 kill -TERM "$pid"; wait "$pid"; pid=""
 
 # --dry-run: nothing is sent (the mock is gone), the signature is checked by openssl.
