@@ -42,6 +42,8 @@ static void get_health(const admin_call *c, wxm_answer *a)
     /* "ok" would hide that entries are being lost */
     cJSON_AddStringToObject(j, "status", lost ? "journal_file_failing" : "ok");
     cJSON_AddNumberToObject(j, "orders", (double)Wxm_store_count(m->orders));
+    cJSON_AddNumberToObject(j, "orders_limit", (double)Wxm_store_limit(m->orders));
+    cJSON_AddNumberToObject(j, "orders_evicted", (double)Wxm_store_evicted(m->orders));
     cJSON_AddNumberToObject(j, "requests", (double)Wxm_journal_total(m->journal));
     cJSON_AddNumberToObject(j, "journal_file_lost", (double)lost);
     cJSON_AddNumberToObject(j, "nonces_evicted_early", (double)Wxm_nonces_evicted_live(m->nonces));
@@ -58,6 +60,7 @@ static void post_reset(const admin_call *c, wxm_answer *a)
     Wxm_store_clear(c->m->orders);
     Wxm_nonces_clear(c->m->nonces);
     Wxm_journal_clear(c->m->journal);
+    __atomic_store_n(&c->m->trim_wanted, 1, __ATOMIC_RELAXED); /* the listener gives it back */
     answer_flag(a, "reset");
 }
 
@@ -122,7 +125,17 @@ static void put_order(const admin_call *c, wxm_answer *a)
         admin_error(a, 400, d.field, d.text);
         return;
     }
-    if (Wxm_store_put(c->m->orders, &o) != WXP_OK) {
+    Wxm_found f = Wxm_store_put(c->m->orders, &o);
+    if (f == WXM_NO_ROOM) {
+        char why[200];
+        snprintf(why, sizeof(why),
+                 "the mock holds its limit of %zu orders (limits.orders) and none is finished "
+                 "(REVOKED, CLOSED, REFUND) to make room",
+                 Wxm_store_limit(c->m->orders));
+        admin_error(a, 507, "limits.orders", why);
+        return;
+    }
+    if (f != WXM_FOUND) {
         admin_error(a, 500, "", "out of memory");
         return;
     }

@@ -39,7 +39,7 @@ wxm_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
         return WXM_E_NOMEM;
     }
     m->cfg = cfg;
-    m->orders = Wxm_store_new();
+    m->orders = Wxm_store_new(cfg->orders);
     m->nonces = Wxm_nonces_new(cfg->nonce_entries);
     m->journal = Wxm_journal_new(cfg->journal_entries);
     if (!m->orders || !m->nonces || !m->journal) {

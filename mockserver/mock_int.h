@@ -57,6 +57,7 @@ struct wxm_config {
     size_t max_body_bytes;
     size_t journal_entries;         /* in-memory cap */
     size_t nonce_entries;           /* replay-protection capacity */
+    size_t orders;                  /* orders held at most (limits.orders) */
     int64_t hang_ms;                /* how long a hang lasts before the close */
     int64_t reverse_window_seconds; /* 7 days */
     int no_sign;                    /* benchmarks only: answers are not signed */
@@ -139,7 +140,8 @@ typedef struct Wxm_order {
 
 typedef struct Wxm_store Wxm_store;
 
-Wxm_store *Wxm_store_new(void);
+/* Holds at most `limit` orders (see store.c for the eviction). */
+Wxm_store *Wxm_store_new(size_t limit);
 void Wxm_store_free(Wxm_store *s);
 void Wxm_store_clear(Wxm_store *s);
 /* Runs fn on the order under its lock, creating it with `init` (when not
@@ -148,12 +150,15 @@ typedef void (*Wxm_order_fn)(Wxm_order *o, void *ctx);
 typedef enum Wxm_found {
     WXM_ABSENT = 0, /* no such order, and no init */
     WXM_FOUND,      /* fn ran (on the order found or created) */
-    WXM_NO_MEMORY   /* absent, and it could not be created */
+    WXM_NO_MEMORY,  /* absent, and it could not be created */
+    WXM_NO_ROOM     /* absent, the store is full and nothing finished to evict */
 } Wxm_found;
 Wxm_found Wxm_store_with(Wxm_store *s, const char *out_trade_no, const Wxm_order *init,
                          Wxm_order_fn fn, void *ctx);
 /* Replaces (or creates) an order. */
-wxp_err Wxm_store_put(Wxm_store *s, const Wxm_order *o);
+Wxm_found Wxm_store_put(Wxm_store *s, const Wxm_order *o);
+uint64_t Wxm_store_evicted(Wxm_store *s);
+size_t Wxm_store_limit(const Wxm_store *s);
 bool Wxm_store_get(Wxm_store *s, const char *out_trade_no, Wxm_order *copy);
 size_t Wxm_store_count(Wxm_store *s);
 /* Checks every order for states that must never happen (a refund larger
@@ -218,6 +223,7 @@ struct wxm_mock {
     Wxm_journal *journal;
     uint64_t request_seq;         /* atomic: Request-ID */
     uint64_t connections_refused; /* atomic: by the listener, at its limit */
+    int trim_wanted;              /* atomic: a reset freed much; the listener trims */
 };
 
 /* ------------------------------------------------------- orderjson.c */

@@ -184,11 +184,20 @@ static void not_found(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, bool with_deta
     Wxm_answer_code(a, entry, "ORDER_NOT_EXIST");
 }
 
-static void out_of_memory(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
+/* The order could not be made: no memory, or the store full of orders
+ * still open (limits.orders). */
+static void cannot_create(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, Wxm_found why)
 {
-    Wxm_api_answer(c->m, a, 500,
-                   Wxm_error_body("SYSTEM_ERROR", "系统错误 (the mock ran out of memory)", NULL),
-                   WXM_STEP_OK, c->now);
+    char msg[240];
+    if (why == WXM_NO_ROOM)
+        snprintf(msg, sizeof(msg),
+                 "系统繁忙 (the mock holds its limit of %zu orders, limits.orders, and none is "
+                 "finished to make room; reset it or raise the limit)",
+                 Wxm_store_limit(c->m->orders));
+    else
+        snprintf(msg, sizeof(msg), "系统错误 (the mock ran out of memory)");
+    Wxm_api_answer(c->m, a, why == WXM_NO_ROOM ? 503 : 500,
+                   Wxm_error_body("SYSTEM_ERROR", msg, NULL), WXM_STEP_OK, c->now);
     Wxm_answer_code(a, entry, "SYSTEM_ERROR");
 }
 
@@ -203,8 +212,8 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     bool create = m->cfg->zero_config && Wxm_catalogue_order(c->out_trade_no, c->now, &init);
     Wxm_found f =
         Wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, decide_reverse, &d);
-    if (f == WXM_NO_MEMORY) {
-        out_of_memory(c, a, entry);
+    if (f == WXM_NO_MEMORY || f == WXM_NO_ROOM) {
+        cannot_create(c, a, entry, f);
         return;
     }
     if (f == WXM_ABSENT || !d.exists) {
@@ -262,8 +271,8 @@ void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     bool create = m->cfg->zero_config && Wxm_catalogue_order(c->out_trade_no, c->now, &init);
 
     Wxm_found f = Wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, copy_order, &o);
-    if (f == WXM_NO_MEMORY) {
-        out_of_memory(c, a, entry);
+    if (f == WXM_NO_MEMORY || f == WXM_NO_ROOM) {
+        cannot_create(c, a, entry, f);
         return;
     }
     if (f == WXM_ABSENT || (o.mchid[0] && strcmp(o.mchid, c->mchid) != 0)) {

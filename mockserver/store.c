@@ -2,7 +2,13 @@
  *
  * The store is a hash table split into shards, each with its own mutex, so
  * requests on different orders rarely wait for each other, and every change
- * to one order happens under one lock (no half-changed order is visible). */
+ * to one order happens under one lock (no half-changed order is visible).
+ *
+ * It holds at most `limit` orders (limits.orders). When a new one would
+ * pass it, the oldest finished orders (REVOKED, CLOSED, REFUND: no call
+ * changes them any more) are evicted, a tenth of the limit at a time so the
+ * scan that finds them is paid for by many insertions; when none is
+ * finished, the new order is refused (WXM_NO_ROOM). */
 #include "mock_int.h"
 
 #include <stdlib.h>
@@ -25,6 +31,10 @@ typedef struct shard {
 struct Wxm_store {
     shard shards[SHARDS];
     uint64_t last_id; /* atomic: the id of the newest order */
+    size_t limit;
+    size_t total;             /* atomic: orders held */
+    uint64_t evicted;         /* atomic */
+    pthread_mutex_t evicting; /* one eviction at a time */
 };
 
 static const char *const state_names[] = {
@@ -56,13 +66,15 @@ static uint32_t hash(const char *s)
     return h;
 }
 
-Wxm_store *Wxm_store_new(void)
+Wxm_store *Wxm_store_new(size_t limit)
 {
     Wxm_store *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
+    s->limit = limit ? limit : 1;
     for (size_t i = 0; i < SHARDS; i++)
         pthread_mutex_init(&s->shards[i].lock, NULL);
+    pthread_mutex_init(&s->evicting, NULL);
     return s;
 }
 
@@ -84,9 +96,84 @@ void Wxm_store_clear(Wxm_store *s)
 {
     for (size_t i = 0; i < SHARDS; i++) {
         pthread_mutex_lock(&s->shards[i].lock);
+        __atomic_sub_fetch(&s->total, s->shards[i].count, __ATOMIC_RELAXED);
         free_chain(&s->shards[i]);
         pthread_mutex_unlock(&s->shards[i].lock);
     }
+}
+
+static bool finished(const Wxm_order *o)
+{
+    return o->state == WXM_REVOKED || o->state == WXM_CLOSED || o->state == WXM_REFUND;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Evicts the oldest finished orders: a tenth of the limit, or what it takes
+ * to get under it, whichever is more. */
+static void evict(Wxm_store *s)
+{
+    pthread_mutex_lock(&s->evicting);
+    size_t total = __atomic_load_n(&s->total, __ATOMIC_RELAXED);
+    if (total < s->limit) { /* another thread made room meanwhile */
+        pthread_mutex_unlock(&s->evicting);
+        return;
+    }
+    size_t cap = total + SHARDS, n = 0;
+    uint64_t *ids = malloc(cap * sizeof(*ids));
+    for (size_t i = 0; ids && i < SHARDS; i++) {
+        pthread_mutex_lock(&s->shards[i].lock);
+        for (size_t b = 0; b < BUCKETS_PER_SHARD; b++)
+            for (node *x = s->shards[i].buckets[b]; x && n < cap; x = x->next)
+                if (finished(&x->order))
+                    ids[n++] = x->order.id;
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    if (n > 0) {
+        size_t want = s->limit / 10 > total - s->limit + 1 ? s->limit / 10 : total - s->limit + 1;
+        if (want > n)
+            want = n;
+        if (want == 0)
+            want = 1;
+        qsort(ids, n, sizeof(*ids), cmp_id);
+        uint64_t cutoff = ids[want - 1];
+        size_t gone = 0;
+        for (size_t i = 0; i < SHARDS; i++) {
+            shard *sh = &s->shards[i];
+            pthread_mutex_lock(&sh->lock);
+            for (size_t b = 0; b < BUCKETS_PER_SHARD; b++)
+                for (node **p = &sh->buckets[b]; *p;) {
+                    if (finished(&(*p)->order) && (*p)->order.id <= cutoff) {
+                        node *dead = *p;
+                        *p = dead->next;
+                        free(dead);
+                        sh->count--;
+                        gone++;
+                    } else {
+                        p = &(*p)->next;
+                    }
+                }
+            pthread_mutex_unlock(&sh->lock);
+        }
+        __atomic_sub_fetch(&s->total, gone, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&s->evicted, gone, __ATOMIC_RELAXED);
+    }
+    free(ids);
+    pthread_mutex_unlock(&s->evicting);
+}
+
+uint64_t Wxm_store_evicted(Wxm_store *s)
+{
+    return __atomic_load_n(&s->evicted, __ATOMIC_RELAXED);
+}
+
+size_t Wxm_store_limit(const Wxm_store *s)
+{
+    return s->limit;
 }
 
 void Wxm_store_free(Wxm_store *s)
@@ -97,6 +184,7 @@ void Wxm_store_free(Wxm_store *s)
         free_chain(&s->shards[i]);
         pthread_mutex_destroy(&s->shards[i].lock);
     }
+    pthread_mutex_destroy(&s->evicting);
     free(s);
 }
 
@@ -116,21 +204,35 @@ Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init, W
     shard *sh;
     pthread_mutex_t *lock = &s->shards[hash(key) % SHARDS].lock;
 
-    pthread_mutex_lock(lock);
-    node **p = slot(s, key, &sh);
-    if (!*p) {
-        if (!init || !(*p = calloc(1, sizeof(node)))) {
-            pthread_mutex_unlock(lock);
-            return init ? WXM_NO_MEMORY : WXM_ABSENT;
+    for (int round = 0;; round++) {
+        pthread_mutex_lock(lock);
+        node **p = slot(s, key, &sh);
+        if (!*p) {
+            if (!init) {
+                pthread_mutex_unlock(lock);
+                return WXM_ABSENT;
+            }
+            if (__atomic_load_n(&s->total, __ATOMIC_RELAXED) >= s->limit) {
+                pthread_mutex_unlock(lock);
+                if (round == 1)
+                    return WXM_NO_ROOM; /* nothing finished to evict */
+                evict(s);               /* takes the shard locks itself */
+                continue;
+            }
+            if (!(*p = calloc(1, sizeof(node)))) {
+                pthread_mutex_unlock(lock);
+                return WXM_NO_MEMORY;
+            }
+            (*p)->order = *init;
+            (*p)->order.id = __atomic_add_fetch(&s->last_id, 1, __ATOMIC_RELAXED);
+            sh->count++;
+            __atomic_add_fetch(&s->total, 1, __ATOMIC_RELAXED);
         }
-        (*p)->order = *init;
-        (*p)->order.id = __atomic_add_fetch(&s->last_id, 1, __ATOMIC_RELAXED);
-        sh->count++;
+        if (fn)
+            fn(&(*p)->order, ctx);
+        pthread_mutex_unlock(lock);
+        return WXM_FOUND;
     }
-    if (fn)
-        fn(&(*p)->order, ctx);
-    pthread_mutex_unlock(lock);
-    return WXM_FOUND;
 }
 
 static void replace(Wxm_order *o, void *ctx)
@@ -138,12 +240,11 @@ static void replace(Wxm_order *o, void *ctx)
     *o = *(const Wxm_order *)ctx;
 }
 
-wxp_err Wxm_store_put(Wxm_store *s, const Wxm_order *o)
+Wxm_found Wxm_store_put(Wxm_store *s, const Wxm_order *o)
 {
     Wxm_order fresh = *o; /* a new order, even under an old out_trade_no */
     fresh.id = __atomic_add_fetch(&s->last_id, 1, __ATOMIC_RELAXED);
-    return Wxm_store_with(s, o->out_trade_no, &fresh, replace, &fresh) == WXM_FOUND ? WXP_OK
-                                                                                    : WXP_ERR_NOMEM;
+    return Wxm_store_with(s, o->out_trade_no, &fresh, replace, &fresh);
 }
 
 static void copy_out(Wxm_order *o, void *ctx)
@@ -158,13 +259,7 @@ bool Wxm_store_get(Wxm_store *s, const char *key, Wxm_order *copy)
 
 size_t Wxm_store_count(Wxm_store *s)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < SHARDS; i++) {
-        pthread_mutex_lock(&s->shards[i].lock);
-        n += s->shards[i].count;
-        pthread_mutex_unlock(&s->shards[i].lock);
-    }
-    return n;
+    return __atomic_load_n(&s->total, __ATOMIC_RELAXED);
 }
 
 static bool order_ok(const Wxm_order *o, char *why, size_t cap)

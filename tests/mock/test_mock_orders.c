@@ -777,6 +777,57 @@ static void config_errors_name_the_field(void **state)
     assert_non_null(strstr(d.text, "/no/such/mock.json"));
 }
 
+/* limits.orders: past it the oldest finished orders go, a tenth of the
+ * limit at a time; with none finished a new order is refused, saying why. */
+static void the_order_store_is_bounded_and_evicts_the_oldest_finished(void **state)
+{
+    char *dir = tu_fixture_path("");
+    const char *json =
+        "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
+        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
+        "wechatpay_key.pem\",\"mode\":\"public_key\",\"public_key_id\":"
+        "\"PUB_KEY_ID_01123000010920261128000000000001\",\"certificate\":\"keys/"
+        "wechatpay_cert.pem\"},\"limits\":{\"orders\":20}}";
+    wxm_config *c = NULL;
+    wxm_mock *m = NULL;
+    wxm_answer a;
+    char otn[32];
+    (void)state;
+    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &c, NULL), WXM_OK);
+    assert_int_equal(wxm_mock_new(c, &m), WXM_OK);
+    for (int i = 0; i < 50; i++) { /* finished orders, oldest first */
+        snprintf(otn, sizeof(otn), "done_%04d", i);
+        mt_put_order(m, otn, "{\"trade_state\":\"REVOKED\"}");
+    }
+    assert_true(Wxm_store_count(m->orders) <= 20);
+    assert_int_equal(Wxm_store_evicted(m->orders), 50 - Wxm_store_count(m->orders));
+    Wxm_order o;
+    assert_false(Wxm_store_get(m->orders, "done_0000", &o)); /* the oldest went */
+    assert_true(Wxm_store_get(m->orders, "done_0049", &o));  /* the newest stayed */
+    /* Fill the rest with open orders: those are never evicted. */
+    for (int i = 0; i < 20; i++) {
+        snprintf(otn, sizeof(otn), "open_%04d", i);
+        mt_put_order(m, otn, "{\"trade_state\":\"SUCCESS\"}");
+    }
+    for (int i = 0; i < 20; i++) {
+        snprintf(otn, sizeof(otn), "open_%04d", i);
+        assert_true(Wxm_store_get(m->orders, otn, &o));
+    }
+    mt_admin(m, "PUT", "/__admin/orders/one_too_many", "{\"trade_state\":\"SUCCESS\"}", &a);
+    assert_int_equal(a.status, 507);
+    assert_non_null(strstr(a.body, "limit of 20 orders"));
+    wxm_answer_clear(&a);
+    mt_reverse(m, "paid_no_room_1", &a); /* a catalogue order cannot be made either */
+    assert_int_equal(a.status, 503);
+    assert_non_null(strstr(a.body, "limits.orders"));
+    wxm_answer_clear(&a);
+    mt_admin(m, "GET", "/__admin/health", NULL, &a);
+    assert_non_null(strstr(a.body, "\"orders_limit\":20"));
+    wxm_answer_clear(&a);
+    wxm_mock_free(m);
+    free(dir);
+}
+
 static void certificate_mode_answers_carry_the_platform_serial(void **state)
 {
     char *dir = tu_fixture_path("");
@@ -835,6 +886,7 @@ int main(void)
         T(nonce_cache_memory_is_resident_from_the_start),
         T(config_errors_name_the_field),
         T(certificate_mode_answers_carry_the_platform_serial),
+        T(the_order_store_is_bounded_and_evicts_the_oldest_finished),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
