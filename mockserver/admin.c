@@ -75,15 +75,14 @@ static void get_journal(const admin_call *c, wxm_answer *a)
         return;
     }
     bool filter = got == WXM_PARAM_OK;
-    char *text = Wxm_journal_dump(c->m->journal, filter ? otn : NULL);
-    if (!text) {
+    /* Streamed: the entries are shared with the journal, not copied. */
+    a->stream = Wxm_journal_stream(c->m->journal, filter ? otn : NULL);
+    if (!a->stream) {
         admin_error(a, 500, "", "out of memory for the journal dump");
         return;
     }
     a->status = 200;
     Wxm_answer_header(a, "Content-Type", "application/json");
-    Wxm_answer_body(a, text, strlen(text));
-    free(text);
 }
 
 static void delete_journal(const admin_call *c, wxm_answer *a)

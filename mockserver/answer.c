@@ -23,13 +23,14 @@ void wxm_answer_clear(wxm_answer *a)
         free(a->headers[i].value);
     free(a->body);
     free(a->pending);
+    wxm_stream_free(a->stream);
     memset(a, 0, sizeof(*a));
 }
 
 /* The answer could not be built: a bodiless 500 that says so. */
 static void broken(wxm_answer *a, const char *why)
 {
-    struct wxm_pending *keep = a->pending;
+    struct wxm_pending *keep = a->pending; /* (a stream goes: it is the body) */
     a->pending = NULL;
     wxm_answer_clear(a);
     a->pending = keep; /* a state change already decided still happens */

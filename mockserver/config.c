@@ -246,6 +246,7 @@ static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_con
     c->journal_entries = 10000;
     c->nonce_entries = 1 << 20;
     c->orders = 100000;
+    c->journal_bytes = 64u << 20;
     c->hang_ms = 30000;
     c->reverse_window_seconds = 7 * 24 * 3600;
 
@@ -316,6 +317,11 @@ static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_con
         if ((err = get_int(&x, limits, "nonce_entries", "limits.nonce_entries", 16, 1 << 28, &v)))
             goto done;
         c->nonce_entries = (size_t)v;
+        v = (int64_t)c->journal_bytes;
+        if ((err = get_int(&x, limits, "journal_bytes", "limits.journal_bytes", 65536,
+                           (int64_t)1 << 34, &v)))
+            goto done;
+        c->journal_bytes = (size_t)v;
         v = (int64_t)c->orders;
         if ((err = get_int(&x, limits, "orders", "limits.orders", 16, 100000000, &v)))
             goto done;

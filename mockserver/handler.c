@@ -41,7 +41,7 @@ wxm_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
     m->cfg = cfg;
     m->orders = Wxm_store_new(cfg->orders);
     m->nonces = Wxm_nonces_new(cfg->nonce_entries);
-    m->journal = Wxm_journal_new(cfg->journal_entries);
+    m->journal = Wxm_journal_new(cfg->journal_entries, cfg->journal_bytes);
     if (!m->orders || !m->nonces || !m->journal) {
         wxm_mock_free(m);
         return WXM_E_NOMEM;
@@ -93,22 +93,32 @@ static bool valid_utf8(wxp_span s)
     return true;
 }
 
+#define JOURNAL_VALUE_MAX 2048 /* bytes of a method, target or header value kept */
+
 /* Bytes as a string member when they are UTF-8 without NUL, else quoted
- * (wxp_quote) as "<name>_escaped". */
-static void add_bytes(Wxm_json *e, const char *name, wxp_span s)
+ * (wxp_quote) as "<name>_escaped"; cut at `max` bytes, and then the whole
+ * length given as "<name>_length". */
+static void add_bytes(Wxm_json *e, const char *name, wxp_span s, size_t max)
 {
-    if (valid_utf8(s)) {
-        Wxm_json_string(e, name, s.ptr ? s.ptr : "", s.len);
-        return;
-    }
-    char *q = malloc(s.len * 4 + 8);
-    if (!q)
-        return;
-    wxp_quote(q, s.len * 4 + 8, s, s.len);
     char key[64];
-    snprintf(key, sizeof(key), "%s_escaped", name);
-    Wxm_json_cstring(e, key, q);
-    free(q);
+    wxp_span kept = {s.ptr, s.len > max ? max : s.len};
+    if (valid_utf8(kept)) {
+        Wxm_json_string(e, name, kept.ptr ? kept.ptr : "", kept.len);
+    } else {
+        char *q = malloc(kept.len * 4 + 8);
+        if (!q) {
+            e->failed = true; /* the entry is counted as dropped, not cut in silence */
+            return;
+        }
+        wxp_quote(q, kept.len * 4 + 8, kept, kept.len);
+        snprintf(key, sizeof(key), "%s_escaped", name);
+        Wxm_json_cstring(e, key, q);
+        free(q);
+    }
+    if (kept.len < s.len) {
+        snprintf(key, sizeof(key), "%s_length", name);
+        Wxm_json_int(e, key, (long long)s.len);
+    }
 }
 
 /* The entry's start: what was asked (the checks and the answer follow). */
@@ -118,18 +128,19 @@ static void journal_entry(Wxm_json *e, const wxm_request *r, int64_t now)
     Wxm_json_int(e, "time", now);
     if (r->peer)
         Wxm_json_cstring(e, "peer", r->peer);
-    add_bytes(e, "method", r->method);
-    add_bytes(e, "target", r->target);
+    add_bytes(e, "method", r->method, JOURNAL_VALUE_MAX);
+    add_bytes(e, "target", r->target, JOURNAL_VALUE_MAX);
     Wxm_json_open(e, "headers", '[');
     for (size_t i = 0; i < r->nheaders; i++) {
         Wxm_json_open(e, NULL, '{');
-        add_bytes(e, "name", r->headers[i].name);
-        add_bytes(e, "value", r->headers[i].value);
+        add_bytes(e, "name", r->headers[i].name, JOURNAL_VALUE_MAX);
+        add_bytes(e, "value", r->headers[i].value, JOURNAL_VALUE_MAX);
         Wxm_json_close(e, '}');
     }
     Wxm_json_close(e, ']');
-    add_bytes(e, "body", (wxp_span){r->body.ptr, r->body.len > 4096 ? 4096 : r->body.len});
-    Wxm_json_int(e, "body_length", (long long)r->body.len);
+    add_bytes(e, "body", r->body, 4096);
+    if (r->body.len <= 4096)
+        Wxm_json_int(e, "body_length", (long long)r->body.len);
 }
 
 /* ------------------------------------------------------------- handle */

@@ -18,29 +18,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* An entry's text, shared by the ring and any dump being streamed: the
+ * last one to let go frees it. */
+typedef struct jtext {
+    int refs; /* atomic */
+    size_t len;
+    char json[]; /* NUL-terminated */
+} jtext;
+
 typedef struct entry {
-    char *json;
+    jtext *t;
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
 } entry;
+
+static void unref(jtext *t)
+{
+    if (t && __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) == 0)
+        free(t);
+}
 
 struct Wxm_journal {
     pthread_mutex_t lock;
     entry *ring;
     size_t cap, start, count;
-    uint64_t seq;     /* entries ever added */
-    uint64_t dropped; /* pushed out of the ring by newer ones, or never
-                         written for lack of memory */
-    int fd;           /* the journal file, or -1 */
+    uint64_t seq;            /* entries ever added */
+    uint64_t dropped;        /* pushed out of the ring by newer ones, or never
+                                written for lack of memory */
+    size_t bytes, max_bytes; /* text held, and its budget (limits.journal_bytes) */
+    int fd;                  /* the journal file, or -1 */
     char *path;
     uint64_t file_lost; /* entries the file did not get */
 };
 
-Wxm_journal *Wxm_journal_new(size_t cap)
+Wxm_journal *Wxm_journal_new(size_t cap, size_t max_bytes)
 {
     Wxm_journal *j = calloc(1, sizeof(*j));
     if (!j)
         return NULL;
     j->cap = cap ? cap : 1;
+    j->max_bytes = max_bytes ? max_bytes : 1;
     j->ring = calloc(j->cap, sizeof(entry));
     if (!j->ring) {
         free(j);
@@ -51,11 +67,21 @@ Wxm_journal *Wxm_journal_new(size_t cap)
     return j;
 }
 
+static void drop_oldest(Wxm_journal *j)
+{
+    entry *e = &j->ring[j->start];
+    j->bytes -= e->t->len;
+    unref(e->t);
+    e->t = NULL;
+    j->start = (j->start + 1) % j->cap;
+    j->count--;
+}
+
 static void clear_ring(Wxm_journal *j)
 {
-    for (size_t i = 0; i < j->count; i++)
-        free(j->ring[(j->start + i) % j->cap].json);
-    j->start = j->count = 0;
+    while (j->count)
+        drop_oldest(j);
+    j->start = 0;
 }
 
 void Wxm_journal_free(Wxm_journal *j)
@@ -243,7 +269,8 @@ void Wxm_journal_add(Wxm_journal *j, Wxm_json *text, const char *otn)
     /* The sequence number goes in front under the lock, so entries stay in
      * seq order; the text itself was written outside it. */
     size_t blen = text->len;
-    if (text->failed || blen < 2 || text->p[0] != '{' || !(n.json = malloc(blen + 32))) {
+    if (text->failed || blen < 2 || text->p[0] != '{' ||
+        !(n.t = malloc(sizeof(jtext) + blen + 32))) {
         free(text->p);
         *text = (Wxm_json){0};
         pthread_mutex_lock(&j->lock);
@@ -251,23 +278,25 @@ void Wxm_journal_add(Wxm_journal *j, Wxm_json *text, const char *otn)
         pthread_mutex_unlock(&j->lock);
         return;
     }
+    n.t->refs = 1;
     pthread_mutex_lock(&j->lock);
+    char *json = n.t->json;
     int k =
-        snprintf(n.json, 32, "{\"seq\":%llu%s", (unsigned long long)++j->seq, blen > 2 ? "," : "");
-    memcpy(n.json + k, text->p + 1, blen); /* without its '{', with its NUL */
+        snprintf(json, 32, "{\"seq\":%llu%s", (unsigned long long)++j->seq, blen > 2 ? "," : "");
+    memcpy(json + k, text->p + 1, blen); /* without its '{', with its NUL */
+    n.t->len = (size_t)k + blen - 1;
     if (j->fd >= 0) {
-        size_t len = (size_t)k + blen - 1;
-        n.json[len] = '\n'; /* the line whole, in one write */
-        write_line(j, n.json, len + 1);
-        n.json[len] = '\0';
+        json[n.t->len] = '\n'; /* the line whole, in one write */
+        write_line(j, json, n.t->len + 1);
+        json[n.t->len] = '\0';
     }
-    if (j->count == j->cap) {
-        free(j->ring[j->start].json);
-        j->start = (j->start + 1) % j->cap;
-        j->count--;
+    /* Room by count and by bytes: the oldest go first. */
+    while (j->count && (j->count == j->cap || j->bytes + n.t->len > j->max_bytes)) {
+        drop_oldest(j);
         j->dropped++;
     }
     j->ring[(j->start + j->count++) % j->cap] = n;
+    j->bytes += n.t->len;
     pthread_mutex_unlock(&j->lock);
     free(text->p);
     *text = (Wxm_json){0};
@@ -281,31 +310,105 @@ uint64_t Wxm_journal_total(Wxm_journal *j)
     return n;
 }
 
+/* A dump being read: the entries it shows, held until it is freed, so the
+ * journal goes on (and may drop them) meanwhile and no copy is made. */
+struct wxm_stream {
+    jtext **items;
+    size_t n, next;  /* items, and the one being sent */
+    size_t off;      /* bytes of the current piece already sent */
+    int phase;       /* 0 head, 1 entries (with their commas), 2 tail, 3 done */
+    bool comma_sent; /* before the current entry */
+    char head[16], tail[128];
+    size_t head_len, tail_len, total;
+};
+
+wxm_stream *Wxm_journal_stream(Wxm_journal *j, const char *otn)
+{
+    wxm_stream *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    pthread_mutex_lock(&j->lock);
+    st->items = malloc((j->count ? j->count : 1) * sizeof(*st->items));
+    if (!st->items) {
+        pthread_mutex_unlock(&j->lock);
+        free(st);
+        return NULL;
+    }
+    for (size_t i = 0; i < j->count; i++) {
+        const entry *e = &j->ring[(j->start + i) % j->cap];
+        if (otn && strcmp(e->out_trade_no, otn) != 0)
+            continue;
+        __atomic_add_fetch(&e->t->refs, 1, __ATOMIC_RELAXED);
+        st->items[st->n++] = e->t;
+        st->total += e->t->len + (st->n > 1);
+    }
+    st->tail_len = (size_t)snprintf(
+        st->tail, sizeof(st->tail), "],\"dropped\":%llu,\"cap\":%zu,\"total\":%llu}",
+        (unsigned long long)j->dropped, j->cap, (unsigned long long)j->seq);
+    pthread_mutex_unlock(&j->lock);
+    st->head_len = (size_t)snprintf(st->head, sizeof(st->head), "{\"entries\":[");
+    st->total += st->head_len + st->tail_len;
+    return st;
+}
+
+size_t wxm_stream_size(const wxm_stream *st)
+{
+    return st ? st->total : 0;
+}
+
+/* Copies what is left of piece p[0..n) from st->off; true when it is done. */
+static bool copy_piece(wxm_stream *st, const char *p, size_t n, char *buf, size_t max, size_t *got)
+{
+    size_t k = n - st->off < max - *got ? n - st->off : max - *got;
+    memcpy(buf + *got, p + st->off, k);
+    *got += k;
+    st->off += k;
+    if (st->off < n)
+        return false;
+    st->off = 0;
+    return true;
+}
+
+size_t wxm_stream_read(wxm_stream *st, char *buf, size_t max)
+{
+    size_t got = 0;
+    while (st && got < max && st->phase < 3) {
+        if (st->phase == 0) {
+            st->phase += copy_piece(st, st->head, st->head_len, buf, max, &got);
+        } else if (st->phase == 1) {
+            if (st->next == st->n) {
+                st->phase = 2;
+            } else if (st->next > 0 && !st->comma_sent) { /* between entries */
+                buf[got++] = ',';
+                st->comma_sent = true;
+            } else if (copy_piece(st, st->items[st->next]->json, st->items[st->next]->len, buf, max,
+                                  &got)) {
+                st->next++;
+                st->comma_sent = false;
+            }
+        } else {
+            st->phase += copy_piece(st, st->tail, st->tail_len, buf, max, &got);
+        }
+    }
+    return got;
+}
+
+void wxm_stream_free(wxm_stream *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++)
+        unref(st->items[i]);
+    free(st->items);
+    free(st);
+}
+
 char *Wxm_journal_dump(Wxm_journal *j, const char *otn)
 {
-    size_t cap = 256, len = 0;
-    char *out;
-    pthread_mutex_lock(&j->lock);
-    for (size_t i = 0; i < j->count; i++)
-        cap += strlen(j->ring[(j->start + i) % j->cap].json) + 1;
-    out = cJSON_malloc(cap);
-    if (out) {
-        len += (size_t)snprintf(out, cap, "{\"entries\":[");
-        bool first = true;
-        for (size_t i = 0; i < j->count; i++) {
-            const entry *e = &j->ring[(j->start + i) % j->cap];
-            if (otn && strcmp(e->out_trade_no, otn) != 0)
-                continue;
-            size_t n = strlen(e->json);
-            if (!first)
-                out[len++] = ',';
-            memcpy(out + len, e->json, n);
-            len += n;
-            first = false;
-        }
-        snprintf(out + len, cap - len, "],\"dropped\":%llu,\"cap\":%zu,\"total\":%llu}",
-                 (unsigned long long)j->dropped, j->cap, (unsigned long long)j->seq);
-    }
-    pthread_mutex_unlock(&j->lock);
+    wxm_stream *st = Wxm_journal_stream(j, otn);
+    char *out = st ? cJSON_malloc(st->total + 1) : NULL;
+    if (out)
+        out[wxm_stream_read(st, out, st->total)] = '\0';
+    wxm_stream_free(st);
     return out;
 }

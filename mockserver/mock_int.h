@@ -56,6 +56,7 @@ struct wxm_config {
     int zero_config;          /* unknown orders are created (prefix catalogue) */
     size_t max_body_bytes;
     size_t journal_entries;         /* in-memory cap */
+    size_t journal_bytes;           /* ... and its byte budget */
     size_t nonce_entries;           /* replay-protection capacity */
     size_t orders;                  /* orders held at most (limits.orders) */
     int64_t hang_ms;                /* how long a hang lasts before the close */
@@ -200,13 +201,17 @@ void Wxm_json_int(Wxm_json *j, const char *key, long long v);
 void Wxm_json_bool(Wxm_json *j, const char *key, bool v);
 
 typedef struct Wxm_journal Wxm_journal;
-Wxm_journal *Wxm_journal_new(size_t cap);
+/* At most `cap` entries and `max_bytes` of their text: the oldest go. */
+Wxm_journal *Wxm_journal_new(size_t cap, size_t max_bytes);
 void Wxm_journal_free(Wxm_journal *j);
 /* Adds the entry `text` (a JSON object, taken over and freed) for order
  * out_trade_no (NULL: none); assigns "seq" and writes the line to the file.
  * A failed text is dropped. */
 void Wxm_journal_add(Wxm_journal *j, Wxm_json *text, const char *out_trade_no);
-/* {"entries":[...],"dropped":N,"cap":C}, optionally only one order. */
+/* {"entries":[...],"dropped":N,"cap":C,"total":T}, optionally only one
+ * order: as a stream holding the entries (no copy of their text), or whole
+ * (cJSON_malloc'd; for tests). */
+wxm_stream *Wxm_journal_stream(Wxm_journal *j, const char *out_trade_no);
 char *Wxm_journal_dump(Wxm_journal *j, const char *out_trade_no);
 void Wxm_journal_clear(Wxm_journal *j);
 wxp_err Wxm_journal_set_file(Wxm_journal *j, const char *path, wxp_diag *diag);

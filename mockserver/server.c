@@ -372,6 +372,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return finish(s, c, cx, method);
 }
 
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos; /* sent in order */
+    size_t n = wxm_stream_read(cls, buf, max);
+    return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void free_stream(void *cls)
+{
+    wxm_stream_free(cls);
+}
+
 /* Sends (or drops) the answer kept in cx. */
 static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx, const char *method)
 {
@@ -388,8 +400,16 @@ static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx,
         return MHD_NO; /* libmicrohttpd closes the connection unanswered */
     }
     static char empty[1];
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        a->body_len, a->body ? a->body : empty, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp;
+    if (a->stream) { /* read as it is sent; libmicrohttpd frees it after */
+        resp = MHD_create_response_from_callback(wxm_stream_size(a->stream), 64 * 1024, read_stream,
+                                                 a->stream, free_stream);
+        if (resp)
+            a->stream = NULL;
+    } else {
+        resp = MHD_create_response_from_buffer(a->body_len, a->body ? a->body : empty,
+                                               MHD_RESPMEM_MUST_COPY);
+    }
     if (!resp) {
         wxm_answer_clear(a);
         return MHD_NO;

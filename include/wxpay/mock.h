@@ -119,6 +119,15 @@ typedef enum wxm_action {
 
 #define WXM_MAX_ANSWER_HEADERS 12
 
+/* A body produced piece by piece instead of held whole (the journal dump:
+ * it may be large, and is not copied). */
+typedef struct wxm_stream wxm_stream;
+/* Its whole length in bytes, known from the start. */
+size_t wxm_stream_size(const wxm_stream *s);
+/* Copies up to max bytes of what is left into buf; 0 at the end. */
+size_t wxm_stream_read(wxm_stream *s, char *buf, size_t max);
+void wxm_stream_free(wxm_stream *s);
+
 typedef struct wxm_answer {
     int status;
     size_t nheaders;
@@ -137,6 +146,9 @@ typedef struct wxm_answer {
     /* Opaque: a state change that wxm_answer_commit() applies after the
      * wait; NULL when there is none. */
     struct wxm_pending *pending;
+    /* When not NULL, the body is read from here (body is then empty); the
+     * listener takes it over, wxm_answer_clear() frees it otherwise. */
+    wxm_stream *stream;
 } wxm_answer;
 
 /* Handles one request at time `now` (Unix seconds). Always fills `out`;

@@ -575,7 +575,7 @@ static void journal_writer_matches_cjson(void **state)
 static void journal_is_bounded_and_counts_what_it_dropped(void **state)
 {
     (void)state;
-    Wxm_journal *jr = Wxm_journal_new(3);
+    Wxm_journal *jr = Wxm_journal_new(3, 1 << 20);
     for (int i = 0; i < 10; i++) {
         Wxm_json e = {0};
         Wxm_json_open(&e, NULL, '{');
@@ -594,6 +594,90 @@ static void journal_is_bounded_and_counts_what_it_dropped(void **state)
         7);
     cJSON_Delete(j);
     cJSON_free(text);
+    Wxm_journal_free(jr);
+}
+
+/* The byte budget: 40 requests with a 30 KB header of control bytes each
+ * (about 120 KB escaped, before) stay within 64 KiB, the values cut at 2 KiB
+ * with their whole length noted. */
+static void journal_keeps_its_byte_budget_and_cuts_long_values_saying_so(void **state)
+{
+    (void)state;
+    char *dir = tu_fixture_path("");
+    const char *json =
+        "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
+        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
+        "wechatpay_key.pem\",\"mode\":\"public_key\",\"public_key_id\":"
+        "\"PUB_KEY_ID_01123000010920261128000000000001\",\"certificate\":\"keys/"
+        "wechatpay_cert.pem\"},\"limits\":{\"journal_bytes\":65536}}";
+    wxm_config *c = NULL;
+    wxm_mock *m = NULL;
+    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &c, NULL), WXM_OK);
+    assert_int_equal(wxm_mock_new(c, &m), WXM_OK);
+    static char junk[30000];
+    memset(junk, 0x1b, sizeof(junk));
+    wxm_header h[] = {{wxp_span_of("Accept"), wxp_span_of("*/*")},
+                      {wxp_span_of("X-Junk"), {junk, sizeof(junk)}}};
+    wxm_request r = {wxp_span_of("GET"),
+                     wxp_span_of("/v3/pay/transactions/out-trade-no/abc123"),
+                     h,
+                     2,
+                     {NULL, 0},
+                     0,
+                     NULL,
+                     0};
+    for (int i = 0; i < 40; i++) {
+        wxm_answer a;
+        wxm_handle(m, &r, MT_NOW, &a);
+        wxm_answer_clear(&a);
+    }
+    char *text = Wxm_journal_dump(m->journal, NULL);
+    cJSON *j = cJSON_Parse(text);
+    assert_non_null(j);
+    assert_true(strlen(text) <= 65536 + 200);
+    assert_true(cJSON_GetObjectItem(j, "dropped")->valueint > 0);
+    assert_int_equal(cJSON_GetObjectItem(j, "total")->valueint, 40);
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "entries"), 0);
+    const cJSON *hd = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "headers"), 1);
+    assert_int_equal(cJSON_GetObjectItem(hd, "value_length")->valueint, 30000);
+    assert_int_equal(strlen(cJSON_GetObjectItem(hd, "value")->valuestring), 2048);
+    cJSON_Delete(j);
+    cJSON_free(text);
+    wxm_mock_free(m);
+    free(dir);
+}
+
+/* A dump is streamed from the entries themselves, not a copy: it keeps
+ * them while the journal moves on (under ASan a freed one would show). */
+static void a_journal_dump_keeps_its_entries_while_the_journal_moves_on(void **state)
+{
+    (void)state;
+    Wxm_journal *jr = Wxm_journal_new(3, 1 << 20);
+    for (int i = 0; i < 3; i++) {
+        Wxm_json e = {0};
+        Wxm_json_open(&e, NULL, '{');
+        Wxm_json_int(&e, "i", i);
+        Wxm_json_close(&e, '}');
+        Wxm_journal_add(jr, &e, NULL);
+    }
+    wxm_stream *st = Wxm_journal_stream(jr, NULL);
+    Wxm_journal_clear(jr); /* the ring lets go of all three */
+    for (int i = 10; i < 13; i++) {
+        Wxm_json e = {0};
+        Wxm_json_open(&e, NULL, '{');
+        Wxm_json_int(&e, "i", i);
+        Wxm_json_close(&e, '}');
+        Wxm_journal_add(jr, &e, NULL);
+    }
+    char buf[512];
+    size_t n = 0, k;
+    while ((k = wxm_stream_read(st, buf + n, 5)) > 0)
+        n += k;
+    buf[n] = '\0';
+    assert_int_equal(n, wxm_stream_size(st));
+    assert_string_equal(buf, "{\"entries\":[{\"seq\":1,\"i\":0},{\"seq\":2,\"i\":1},"
+                             "{\"seq\":3,\"i\":2}],\"dropped\":0,\"cap\":3,\"total\":3}");
+    wxm_stream_free(st);
     Wxm_journal_free(jr);
 }
 
@@ -880,6 +964,8 @@ int main(void)
         T(journal_records_every_api_request_with_its_verdicts),
         T(journal_is_bounded_and_counts_what_it_dropped),
         T(journal_writer_matches_cjson),
+        T(journal_keeps_its_byte_budget_and_cuts_long_values_saying_so),
+        T(a_journal_dump_keeps_its_entries_while_the_journal_moves_on),
         T(journal_file_gets_one_json_line_per_request),
         T(reset_forgets_orders_nonces_and_journal),
         T(nonce_cache_is_bounded_expires_and_counts_early_evictions),
