@@ -49,6 +49,8 @@ static void get_health(const admin_call *c, wxm_answer *a)
     cJSON_AddNumberToObject(j, "nonces_evicted_early", (double)Wxm_nonces_evicted_live(m->nonces));
     cJSON_AddNumberToObject(j, "connections_refused",
                             (double)__atomic_load_n(&m->connections_refused, __ATOMIC_RELAXED));
+    cJSON_AddNumberToObject(j, "requests_timed_out",
+                            (double)__atomic_load_n(&m->requests_timed_out, __ATOMIC_RELAXED));
     cJSON_AddStringToObject(j, "mode",
                             m->cfg->mode == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
     cJSON_AddStringToObject(j, "wechatpay_serial", m->cfg->serial);

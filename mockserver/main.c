@@ -38,6 +38,8 @@ static void usage(FILE *to)
             "                       (or set WXPAY_MOCK_ADMIN_TOKEN); without one they are\n"
             "                       taken only at an address or localhost\n"
             "  --ipv6-only          with --host ::, serve IPv6 only (default: IPv4 too)\n"
+            "  --request-timeout S  a request must arrive whole within S seconds of the\n"
+            "                       connection being ready for one (default 30)\n"
             "  --no-sign            answers are not signed (benchmarks only)\n"
             "  -h, --help           this text\n"
             "\n"
@@ -84,7 +86,7 @@ int main(int argc, char **argv)
     const char *config = NULL, *journal = NULL, *host = "127.0.0.1";
     const char *tls_cert = NULL, *tls_key = NULL;
     const char *admin_token = getenv("WXPAY_MOCK_ADMIN_TOKEN");
-    long port = 8080, threads = 0;
+    long port = 8080, threads = 0, request_timeout = 30;
     int log_json = 0, quiet = 0, strict = 0, no_sign = 0, ipv6_only = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -94,7 +96,7 @@ int main(int argc, char **argv)
                      strcmp(a, "--config") == 0 || strcmp(a, "--journal-file") == 0 ||
                      strcmp(a, "--log-format") == 0 || strcmp(a, "--tls-cert") == 0 ||
                      strcmp(a, "--tls-key") == 0 || strcmp(a, "--threads") == 0 ||
-                     strcmp(a, "--admin-token") == 0;
+                     strcmp(a, "--admin-token") == 0 || strcmp(a, "--request-timeout") == 0;
         if (takes && !v)
             return bad_usage("option %s needs a value", a);
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -131,6 +133,9 @@ int main(int argc, char **argv)
             admin_token = v;
         } else if (strcmp(a, "--ipv6-only") == 0) {
             ipv6_only = 1;
+        } else if (strcmp(a, "--request-timeout") == 0) {
+            if (!whole_number(v, 1, 3600, &request_timeout))
+                return bad_usage("--request-timeout \"%s\" is not a number of seconds (1-3600)", v);
         } else {
             return bad_usage("unknown option \"%s\"", a);
         }
@@ -179,8 +184,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file over its size limit fails a write, said and counted */
 
-    wxm_server_options so = {host,     (uint16_t)port, !quiet,       log_json,
-                             tls_cert, tls_key,        (int)threads, ipv6_only};
+    wxm_server_options so = {host,         (uint16_t)port, !quiet,
+                             log_json,     tls_cert,       tls_key,
+                             (int)threads, ipv6_only,      (int)request_timeout};
     wxm_server *srv = NULL;
     if ((e = wxm_server_start(m, &so, &srv, &d)) != WXM_OK) {
         /* The library names the part; the flags that set it are ours. */

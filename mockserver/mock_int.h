@@ -228,6 +228,7 @@ struct wxm_mock {
     Wxm_journal *journal;
     uint64_t request_seq;         /* atomic: Request-ID */
     uint64_t connections_refused; /* atomic: by the listener, at its limit */
+    uint64_t requests_timed_out;  /* atomic: closed by the listener's request deadline */
     int trim_wanted;              /* atomic: a reset freed much; the listener trims */
 };
 

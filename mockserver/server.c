@@ -56,7 +56,21 @@ typedef struct parked {
 typedef struct worker {
     struct MHD_Daemon *daemon;
     atomic_int open;
+    struct wxm_server *server;
 } worker;
+
+/* Every open connection, for the request deadline: a request must arrive
+ * whole within it of the connection being ready for one (accepted, or its
+ * last answer done). Dripping a byte at a time does not extend it; the
+ * timer thread shuts the socket of one that overstays (libmicrohttpd then
+ * closes it as it would any dead peer). */
+typedef struct conn_rec {
+    struct conn_rec *prev, *next;
+    int fd;
+    int64_t since_ms;
+    bool whole; /* the request is in: answering may take its time */
+    bool shut;
+} conn_rec;
 
 struct wxm_server {
     wxm_mock *mock;
@@ -78,6 +92,8 @@ struct wxm_server {
     parked *parked;
     int parked_live;        /* parked once and not yet completed */
     pthread_cond_t drained; /* parked_live fell */
+    conn_rec *conns;        /* open connections, under lock */
+    int64_t deadline_ms;    /* a request arrives whole within it */
     uint64_t trimmed_at;    /* atomic: journal total at the last malloc_trim */
 };
 
@@ -107,6 +123,14 @@ static void *timer_main(void *arg)
         }
         if (s->stopping)
             break;
+        for (conn_rec *r = s->conns; r; r = r->next)
+            if (!r->whole && !r->shut && now - r->since_ms > s->deadline_ms) {
+                shutdown(r->fd, SHUT_RDWR);
+                r->shut = true;
+                __atomic_add_fetch(&s->mock->requests_timed_out, 1, __ATOMIC_RELAXED);
+            }
+        if (s->conns && (next < 0 || next - now > 1000))
+            next = now + 1000; /* sweep again in a second */
         if (next < 0) {
             pthread_cond_wait(&s->cond, &s->lock);
         } else {
@@ -193,10 +217,13 @@ typedef struct conn {
     bool started;
     bool waiting; /* suspended with `answer` until its time */
     bool counted; /* in the server's parked_live until it completes */
+    bool refused; /* answered at its headers (framing): the rest is ignored */
     wxm_answer answer;
     int64_t t0_us; /* when the request was whole */
     char peer[64];
 } conn;
+
+static void request_clock(wxm_server *s, struct MHD_Connection *c, bool whole);
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -223,9 +250,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     wxm_server *s = cls;
-    (void)c;
     (void)toe;
     conn *cx = *con_cls;
+    request_clock(s, c, false); /* the next request's clock starts now */
     if (cx) {
         if (cx->waiting) { /* closed while parked: its state change still happens */
             wxm_answer_commit(s->mock, &cx->answer);
@@ -294,18 +321,99 @@ static void log_line(wxm_server *s, const wxm_request *r, const wxm_answer *a, d
 static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx,
                               const char *method);
 
+/* Answers a request whose framing a strict server refuses, and closes the
+ * connection: what follows on it cannot be trusted to be a new request. */
+static enum MHD_Result refuse_framing(wxm_server *s, struct MHD_Connection *c, conn *cx,
+                                      const char *method, int status, const char *why)
+{
+    char body[400];
+    snprintf(body, sizeof(body), "{\"code\":\"INVALID_REQUEST\",\"message\":\"%s\"}", why);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result r = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    cx->refused = true;
+    request_clock(s, c, true);
+    if (s->opts.log_requests) {
+        wxm_request req = {.method = wxp_span_of(method), .target = {cx->target, cx->target_len}};
+        wxm_answer a = {.status = status};
+        snprintf(a.code, sizeof(a.code), "INVALID_REQUEST");
+        log_line(s, &req, &a, 0);
+    }
+    return r;
+}
+
+static bool is_token(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] <= ' ' || p[i] >= 127 || strchr("\"(),/:;<=>?@[\\]{}", p[i]))
+            return false;
+    return n > 0;
+}
+
+/* The request's framing, checked before its body is read: one length, a
+ * known transfer coding, never both, a Host in HTTP/1.1, header names that
+ * are names. libmicrohttpd lets each of these through; a request smuggled
+ * past it would reach the handler as a second request. */
+static enum MHD_Result framing_ok(wxm_server *s, struct MHD_Connection *c, conn *cx,
+                                  const char *method, const char *version)
+{
+    header_list hl;
+    hl.n = hl.seen = 0;
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hl);
+    const wxm_header *cl = NULL, *te = NULL;
+    bool host = false;
+    for (size_t i = 0; i < hl.n; i++) {
+        const wxm_header *h = &hl.h[i];
+        if (!is_token(h->name.ptr, h->name.len))
+            return refuse_framing(s, c, cx, method, 400,
+                                  "a header name holds a space or another character names "
+                                  "cannot hold (\\\"Transfer-Encoding :\\\"?)");
+        if (h->name.len == 14 && strncasecmp(h->name.ptr, "Content-Length", 14) == 0) {
+            if (cl && (cl->value.len != h->value.len ||
+                       memcmp(cl->value.ptr, h->value.ptr, h->value.len) != 0))
+                return refuse_framing(s, c, cx, method, 400,
+                                      "two Content-Length headers with different values");
+            cl = h;
+        } else if (h->name.len == 17 && strncasecmp(h->name.ptr, "Transfer-Encoding", 17) == 0) {
+            if (te)
+                return refuse_framing(s, c, cx, method, 400, "Transfer-Encoding given twice");
+            te = h;
+        } else if (h->name.len == 4 && strncasecmp(h->name.ptr, "Host", 4) == 0) {
+            host = true;
+        }
+    }
+    if (cl && te)
+        return refuse_framing(s, c, cx, method, 400,
+                              "both Content-Length and Transfer-Encoding: which one frames the "
+                              "body is ambiguous");
+    if (te && !(te->value.len == 7 && strncasecmp(te->value.ptr, "chunked", 7) == 0))
+        return refuse_framing(s, c, cx, method, 501,
+                              "a transfer coding other than chunked is not implemented");
+    if (!host && version && strcmp(version, "HTTP/1.1") == 0)
+        return refuse_framing(s, c, cx, method, 400, "an HTTP/1.1 request needs a Host header");
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
     wxm_server *s = cls;
     conn *cx = *con_cls;
-    (void)version;
 
     if (!cx || !cx->target)
         return MHD_NO;
     if (!cx->started) { /* first call: headers only */
         cx->started = true;
+        return framing_ok(s, c, cx, method, version);
+    }
+    if (cx->refused) { /* already answered: what it sends is dropped */
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
@@ -362,6 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .headers_seen = hl.seen,
         .peer = cx->peer[0] ? cx->peer : NULL,
     };
+    request_clock(s, c, true);
     wxm_handle(s->mock, &req, (int64_t)time(NULL), &cx->answer);
     trim_now_and_then(s);
     if (cx->answer.wait_ms > 0 && park(s, c, cx->answer.wait_ms)) {
@@ -426,12 +535,59 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode toe)
 {
     worker *w = cls;
-    (void)c;
-    (void)socket_context;
-    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-        atomic_fetch_sub(&w->open, 1);
+    wxm_server *s = w->server;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_rec *r = calloc(1, sizeof(*r));
+        if (!r || !ci) { /* untracked: the idle timeout still applies */
+            free(r);
+            return;
+        }
+        r->fd = ci->connect_fd;
+        r->since_ms = mono_ms();
+        pthread_mutex_lock(&s->lock);
+        r->next = s->conns;
+        if (s->conns)
+            s->conns->prev = r;
+        s->conns = r;
+        pthread_cond_signal(&s->cond); /* the timer now sweeps */
+        pthread_mutex_unlock(&s->lock);
+        *socket_context = r;
+        return;
+    }
+    /* Closed: off the list before libmicrohttpd closes the descriptor, so
+     * the sweeper never shuts a number reused by a new connection. */
+    conn_rec *r = *socket_context;
+    if (r) {
+        pthread_mutex_lock(&s->lock);
+        if (r->prev)
+            r->prev->next = r->next;
+        else
+            s->conns = r->next;
+        if (r->next)
+            r->next->prev = r->prev;
+        pthread_mutex_unlock(&s->lock);
+        free(r);
+        *socket_context = NULL;
+    }
+    atomic_fetch_sub(&w->open, 1);
 }
 
+/* Marks the connection's request whole (answering may take its time) or,
+ * when it is done, starts the clock for the next one. */
+static void request_clock(wxm_server *s, struct MHD_Connection *c, bool whole)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_rec *r = ci ? ci->socket_context : NULL;
+    if (!r)
+        return;
+    pthread_mutex_lock(&s->lock);
+    r->whole = whole;
+    r->since_ms = mono_ms();
+    pthread_mutex_unlock(&s->lock);
+}
 /* A connection the mock cannot hold: told so in one write, then closed. */
 static void refuse(int fd, int limit)
 {
@@ -603,12 +759,14 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     }
     long want_l = opts && opts->threads > 0 ? opts->threads : cores;
     int want = want_l < 1 ? 1 : want_l > MAX_WORKERS ? MAX_WORKERS : (int)want_l;
+    s->deadline_ms = 1000LL * (opts && opts->request_timeout_s > 0 ? opts->request_timeout_s : 30);
     s->per_worker = connection_limit() / want;
     if (s->per_worker < 1)
         s->per_worker = 1;
     for (int i = 0; i < want; i++) {
         worker *w = &s->workers[i];
         atomic_init(&w->open, 0);
+        w->server = s;
         /* The TLS options must come only when TLS is on. */
         w->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,

@@ -170,8 +170,10 @@ typedef struct wxm_server_options {
     int log_json;              /* ... as JSON instead of text */
     const char *tls_cert_file; /* PEM: serve HTTPS when both are set */
     const char *tls_key_file;
-    int threads;   /* answering threads; 0: one per core (at most 64) */
-    int ipv6_only; /* host "::" serves IPv6 only (default: IPv4 too) */
+    int threads;           /* answering threads; 0: one per core (at most 64) */
+    int ipv6_only;         /* host "::" serves IPv6 only (default: IPv4 too) */
+    int request_timeout_s; /* a request must arrive whole within it of the
+                              connection being ready for one; 0: 30 s */
 } wxm_server_options;
 
 WXP_MUST_CHECK wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts,

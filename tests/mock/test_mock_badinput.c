@@ -155,6 +155,91 @@ static void slow_client_sending_a_byte_at_a_time_is_served(void **state)
     close(s);
 }
 
+/* A request must arrive whole within the deadline (1 s here): a client
+ * dripping a byte every 0.3 s, or one that stops halfway, is closed; a
+ * request that arrived whole may take its time to be answered. */
+static void a_request_must_arrive_whole_within_the_deadline(void **state)
+{
+    fixture *f = *state;
+    wxm_server *quick = NULL;
+    wxp_diag d;
+    wxm_server_options o = {.host = "127.0.0.1", .request_timeout_s = 1};
+    assert_int_equal(wxm_server_start(f->mock, &o, &quick, &d), WXM_OK);
+    fixture g = *f;
+    g.port = wxm_server_port(quick);
+    /* Dripping: every byte resets an idle timeout, not this deadline. */
+    int s = dial(&g);
+    send_all(s, "GET /v3/pay/transactions/out-trade-no/abc123 HTTP/1.1\r\n", 55);
+    double t0 = (double)time(NULL);
+    bool closed = false;
+    for (int i = 0; i < 20 && !closed; i++) {
+        struct pollfd p = {s, POLLIN, 0};
+        if (poll(&p, 1, 300) > 0) {
+            char b[64];
+            closed = recv(s, b, sizeof(b), 0) <= 0;
+        } else if (send(s, "X", 1, MSG_NOSIGNAL) <= 0) {
+            closed = true;
+        }
+    }
+    close(s);
+    assert_true(closed); /* within 20 x 0.3 s; a dripper was never closed before */
+    assert_true((double)time(NULL) - t0 <= 5);
+    /* Half a request, then silence: closed too (it was held 60 s). */
+    static char req[8192], ans[8192];
+    size_t n = signed_request("halfway_0001", NULL, req, sizeof(req));
+    s = dial(&g);
+    send_all(s, req, n / 2);
+    assert_int_equal(read_status(s, 4000, ans, sizeof(ans)), 0); /* closed, no answer */
+    close(s);
+    /* Whole, then 1.5 s of delay (slow_): answered, the deadline is over. */
+    n = signed_request("slow_deadline_1", NULL, req, sizeof(req));
+    s = dial(&g);
+    send_all(s, req, n);
+    assert_int_equal(read_status(s, 5000, ans, sizeof(ans)), 200);
+    close(s);
+    wxm_server_stop(quick);
+}
+
+/* Framing a strict server refuses, each answered and the connection
+ * closed; a request smuggled behind Content-Length + Transfer-Encoding is
+ * never served. */
+static void ambiguous_framing_is_refused_and_the_connection_closed(void **state)
+{
+    fixture *f = *state;
+    const char *T = "/v3/pay/transactions/out-trade-no/abc123/reverse";
+    const struct {
+        const char *head; /* after the request line */
+        const char *rest;
+        int status;
+        const char *phrase;
+    } rows[] = {
+        {"Host: x\r\nContent-Length: 2\r\nContent-Length: 7\r\n", "{}", 400, "different values"},
+        {"Host: x\r\nTransfer-Encoding : chunked\r\nContent-Length: 2\r\n", "{}", 400,
+         "header name"},
+        {"Host: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+         "0\r\n\r\nGET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n", 400, "ambiguous"},
+        {"Content-Length: 2\r\n", "{}", 400, "needs a Host"},
+        {"Host: x\r\nTransfer-Encoding: gzip\r\n", "xxxx", 501, "not implemented"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char req[1024], ans[4096];
+        int n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\n%s\r\n%s", T, rows[i].head,
+                         rows[i].rest);
+        int s = dial(f);
+        send_all(s, req, (size_t)n);
+        /* No shutdown from our side: the server must close by itself. */
+        int st = read_status(s, 3000, ans, sizeof(ans));
+        char more[64];
+        struct pollfd p = {s, POLLIN, 0};
+        bool closed = poll(&p, 1, 2000) > 0 && recv(s, more, sizeof(more), 0) <= 0;
+        close(s);
+        if (st != rows[i].status || !strstr(ans, rows[i].phrase) || !closed)
+            fail_msg("row %zu: status %d, closed %d: %s", i, st, closed, ans);
+        assert_null(strstr(ans, "\nHTTP/1.")); /* nothing smuggled was answered */
+    }
+    still_serving(f);
+}
+
 static void headers_over_the_limit_are_refused_cleanly(void **state)
 {
     fixture *f = *state;
@@ -500,6 +585,8 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(slow_client_sending_a_byte_at_a_time_is_served),
+        T(a_request_must_arrive_whole_within_the_deadline),
+        T(ambiguous_framing_is_refused_and_the_connection_closed),
         T(headers_over_the_limit_are_refused_cleanly),
         T(every_header_is_seen_and_too_many_are_refused),
         T(content_length_longer_than_the_body_then_close),
