@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark in one command (README "Performance"): a Release build,
-# then wxpay-bench for the mock with full verification and signing, the mock
+# then wxpay-bench for the mock with full verification and signing (over
+# HTTP and over HTTPS with kept-alive connections), the mock
 # without signing, WireMock serving the same static answer (installed from
 # npm outside the source tree; skipped, saying so, without java or npm), and
 # the client. Figures print as tables; JSON goes to build-bench/bench-*.json.
@@ -23,7 +24,7 @@ bin=$top/build-bench/bin
 out=$top/build-bench
 echo "machine: $(nproc) cores; $(openssl version)"
 
-"$bin/wxpay-bench" --seconds "$secs" --json "$out/bench-mock.json" mock unsigned client
+"$bin/wxpay-bench" --seconds "$secs" --json "$out/bench-mock.json" mock https unsigned client
 rc=$?
 
 # WireMock, serving the reverse answer as a static stub.

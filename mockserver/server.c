@@ -42,7 +42,7 @@
  * GnuTLS priority string: libmicrohttpd's TLS is GnuTLS). */
 #define TLS_PRIORITIES                                                                             \
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:+DHE-RSA:"         \
-    "-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
+    "-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
 
 /* A suspended connection waiting for its answer time. */
 typedef struct parked {
@@ -65,10 +65,10 @@ typedef struct worker {
  * timer thread shuts the socket of one that overstays (libmicrohttpd then
  * closes it as it would any dead peer). */
 typedef struct conn_rec {
-    struct conn_rec *prev, *next;
+    struct conn_rec *prev, *next; /* under the server's lock */
     int fd;
-    int64_t since_ms;
-    bool whole; /* the request is in: answering may take its time */
+    int64_t since_ms; /* atomic: set by the connection's own thread, read by the timer */
+    int whole;        /* atomic: the request is in, answering may take its time */
     bool shut;
 } conn_rec;
 
@@ -124,7 +124,8 @@ static void *timer_main(void *arg)
         if (s->stopping)
             break;
         for (conn_rec *r = s->conns; r; r = r->next)
-            if (!r->whole && !r->shut && now - r->since_ms > s->deadline_ms) {
+            if (!__atomic_load_n(&r->whole, __ATOMIC_RELAXED) && !r->shut &&
+                now - __atomic_load_n(&r->since_ms, __ATOMIC_RELAXED) > s->deadline_ms) {
                 shutdown(r->fd, SHUT_RDWR);
                 r->shut = true;
                 __atomic_add_fetch(&s->mock->requests_timed_out, 1, __ATOMIC_RELAXED);
@@ -578,15 +579,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
  * when it is done, starts the clock for the next one. */
 static void request_clock(wxm_server *s, struct MHD_Connection *c, bool whole)
 {
+    /* No lock: the record lives until this connection's own thread reports
+     * it closed, and the timer reads these two atomically. */
+    (void)s;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     conn_rec *r = ci ? ci->socket_context : NULL;
     if (!r)
         return;
-    pthread_mutex_lock(&s->lock);
-    r->whole = whole;
-    r->since_ms = mono_ms();
-    pthread_mutex_unlock(&s->lock);
+    __atomic_store_n(&r->since_ms, mono_ms(), __ATOMIC_RELAXED);
+    __atomic_store_n(&r->whole, whole, __ATOMIC_RELAXED);
 }
 /* A connection the mock cannot hold: told so in one write, then closed. */
 static void refuse(int fd, int limit)

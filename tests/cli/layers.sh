@@ -41,7 +41,7 @@ outside() {
     nm -u "$o" | awk -v f="$f" '
       $2 ~ /^curl_/ {print "libcurl", f}
       $2 ~ /^MHD_/ {print "libmicrohttpd", f}
-      $2 ~ /^(EVP_|OSSL_|PEM_|X509_|BN_|RSA_|RAND_|ERR_|OPENSSL_|BIO_)/ {print "OpenSSL", f}'
+      $2 ~ /^(EVP_|OSSL_|PEM_|X509_|BN_|RSA_|RAND_|ERR_|OPENSSL_|BIO_|SSL_|TLS_)/ {print "OpenSSL", f}'
   done | sort -u
 }
 
@@ -70,7 +70,7 @@ done
 check_order libwxpay engine judge request settings http
 check_order libwxpay_mock server handler admin rules checks sigdiag answer orderjson catalogue \
   request script store journal nonces config
-check_order tools/bench/CMakeFiles/wxpay-bench.dir main modes floors loadgen mockproc report common
+check_order tools/bench/CMakeFiles/wxpay-bench.dir main modes floors loadgen tls mockproc report common
 check_order conform/CMakeFiles/wxpay-conform.dir main report http
 
 tap_summary

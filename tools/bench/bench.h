@@ -5,6 +5,7 @@
  *               verification, a bare loopback exchange
  *   loadgen.c   prepared signed requests and the load threads
  *   mockproc.c  wxpay-mock as a child process; /proc figures of a process
+ *   tls.c       TLS for the https mode (OpenSSL)
  *   report.c    the table on stdout and the JSON report
  *   common.c    the clock and fixture paths
  * Each calls only files listed after it.
@@ -33,6 +34,7 @@ typedef struct opts {
     int batch_us;     /* load threads wake at most this often; -1: per mode */
     long requests;
     int orders; /* distinct out_trade_no values (memory mode) */
+    bool tls;   /* the load goes over HTTPS (mode https) */
 } opts;
 
 /* -------------------------------------------------------------- common.c */
@@ -91,6 +93,20 @@ void bench_free_reqs(reqs *r);
 int bench_dial(const char *host, int port);
 /* Sends r for o->seconds on o->conns connections from o->threads threads. */
 void bench_run_load(const opts *o, const char *host, int port, reqs *r, load_result *out);
+
+/* ----------------------------------------------------------------- tls.c */
+
+typedef struct bench_tls bench_tls;
+/* Once, before threads: client TLS trusting ca_file. */
+int bench_tls_init(const char *ca_file);
+void bench_tls_cleanup(void);
+/* A TLS session on connected socket fd, the handshake done (certificate
+ * checked against `name`); NULL on failure (said on stderr). */
+bench_tls *bench_tls_connect(int fd, const char *name);
+/* >0 bytes moved, 0 would block, -1 the connection failed. */
+long bench_tls_send(bench_tls *t, const char *p, size_t n);
+long bench_tls_recv(bench_tls *t, char *p, size_t n);
+void bench_tls_free(bench_tls *t);
 
 /* -------------------------------------------------------------- floors.c */
 

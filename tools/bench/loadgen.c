@@ -105,6 +105,7 @@ void bench_free_reqs(reqs *r)
 
 typedef struct conn {
     int fd;
+    bench_tls *tls; /* https mode */
     const char *req;
     size_t req_len, sent;
     char buf[8192];
@@ -113,6 +114,7 @@ typedef struct conn {
 } conn;
 
 typedef struct load_arg {
+    bool tls;
     const char *host;
     int port, nconns, batch_us;
     double until;
@@ -165,10 +167,40 @@ static char *find_header(char *h, const char *end, const char *name)
 /* Sends what is left of c's request; false when the connection failed. */
 static bool send_some(conn *c)
 {
+    if (c->tls) {
+        long w = bench_tls_send(c->tls, c->req + c->sent, c->req_len - c->sent);
+        if (w > 0)
+            c->sent += (size_t)w;
+        return w >= 0;
+    }
     ssize_t w = send(c->fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
     if (w > 0)
         c->sent += (size_t)w;
     return w > 0 || errno == EAGAIN;
+}
+
+/* Reads what has come: >0 bytes, 0 nothing yet, -1 the connection ended.
+ * TLS keeps decrypted bytes poll() cannot see: read until it would block. */
+static long recv_some(conn *c)
+{
+    if (!c->tls) {
+        ssize_t k = recv(c->fd, c->buf + c->got, sizeof(c->buf) - 1 - c->got, 0);
+        return k > 0 ? k : k == 0 || errno != EAGAIN ? -1 : 0;
+    }
+    long total = 0, k = 0;
+    while (c->got + (size_t)total < sizeof(c->buf) - 1 &&
+           (k = bench_tls_recv(c->tls, c->buf + c->got + total,
+                               sizeof(c->buf) - 1 - c->got - (size_t)total)) > 0)
+        total += k;
+    return total > 0 ? total : k < 0 ? -1 : 0;
+}
+
+static void close_conn(conn *c)
+{
+    bench_tls_free(c->tls);
+    c->tls = NULL;
+    close(c->fd);
+    c->fd = -1;
 }
 
 /* A complete answer in c->buf? Returns its status, 0 if incomplete. */
@@ -202,12 +234,12 @@ static void *load_thread(void *arg)
     int live = 0;
     for (int i = 0; i < a->nconns; i++) {
         cs[i].fd = bench_dial(a->host, a->port);
+        if (cs[i].fd >= 0 && a->tls && !(cs[i].tls = bench_tls_connect(cs[i].fd, "localhost")))
+            close_conn(&cs[i]);
         if (cs[i].fd < 0 || !next_request(a, &cs[i]) || !send_some(&cs[i])) {
             if (cs[i].fd >= 0)
-                close(cs[i].fd);
-            cs[i].fd = -1;
-            if (cs[i].fd < 0)
-                a->errors_conn++;
+                close_conn(&cs[i]);
+            a->errors_conn++;
             continue;
         }
         live++;
@@ -229,14 +261,13 @@ static void *load_thread(void *arg)
                 continue;
             if (c->sent < c->req_len) {
                 if (!send_some(c))
-                    close(c->fd), c->fd = -1, live--, a->errors_conn++;
+                    close_conn(c), live--, a->errors_conn++;
                 continue;
             }
-            ssize_t k = recv(c->fd, c->buf + c->got, sizeof(c->buf) - 1 - c->got, 0);
+            long k = recv_some(c);
             if (k <= 0) {
-                if (k == 0 || errno != EAGAIN) {
-                    close(c->fd), c->fd = -1, live--, a->errors_conn++;
-                }
+                if (k < 0)
+                    close_conn(c), live--, a->errors_conn++;
                 continue;
             }
             c->got += (size_t)k;
@@ -252,15 +283,15 @@ static void *load_thread(void *arg)
             if (st >= 100 && st < 600)
                 a->by_status[st / 100]++;
             if (!next_request(a, c)) {
-                close(c->fd), c->fd = -1, live--;
+                close_conn(c), live--;
             } else if (!send_some(c)) { /* at once: no poll round in between */
-                close(c->fd), c->fd = -1, live--, a->errors_conn++;
+                close_conn(c), live--, a->errors_conn++;
             }
         }
     }
     for (int i = 0; i < a->nconns; i++)
         if (cs[i].fd >= 0)
-            close(cs[i].fd);
+            close_conn(&cs[i]);
     free(cs);
     free(ps);
     return NULL;
@@ -281,6 +312,7 @@ void bench_run_load(const opts *o, const char *host, int port, reqs *r, load_res
     for (int i = 0; i < t; i++) {
         memset(&la[i], 0, sizeof(la[i]));
         la[i].host = host;
+        la[i].tls = o->tls;
         la[i].port = port;
         la[i].nconns = o->conns / t + (i < o->conns % t);
         la[i].until = t0 + o->seconds;

@@ -33,6 +33,7 @@ static void usage(void)
            "Measures wxpay-mock and libwxpay (README \"Performance\").\n\n"
            "  mock       signed mock: throughput, latency, errors, memory, vs RSA-2048 sign rate\n"
            "  unsigned   the same with wxpay-mock --no-sign (the answer path without RSA)\n"
+           "  https      the signed mock over TLS (the test CA in fixtures/tls), kept-alive\n"
            "  client     libwxpay reverse round trips/s, sync and async\n"
            "  memory     mock resident size from 10,000 to --requests (default 1,000,000)\n"
            "  all        mock, unsigned and client (default)\n"
@@ -41,7 +42,7 @@ static void usage(void)
            "  --threads N     load threads (default: the number of cores)\n"
            "  --connections N keep-alive connections (default 32)\n"
            "  --batch-ms MS   load threads wake at most once per MS (default: 1 for the\n"
-           "                  signed mock and memory, 0 for unsigned and url)\n"
+           "                  signed mock and memory, 3 for https, 0 for unsigned and url)\n"
            "  --seconds S     per measurement (default 10)\n"
            "  --requests N    prepared requests (default 8000 x seconds; memory: total)\n"
            "  --url URL       a running server instead of starting the mock (mode url)\n"
@@ -159,6 +160,13 @@ int main(int argc, char **argv)
             rc |= bench_mode_mock(&o, NULL, "mock-signed");
         if (all || !strcmp(o.mode, "unsigned"))
             rc |= bench_mode_mock(&o, "--no-sign", "mock-unsigned");
+        if (!strcmp(o.mode, "https")) {
+            char *ca = bench_fixture(&o, "tls/ca_cert.pem");
+            int ok = bench_tls_init(ca) == 0;
+            free(ca);
+            rc |= ok ? bench_mode_mock(&o, "--tls", "mock-https") : 1;
+            bench_tls_cleanup();
+        }
         if (all || !strcmp(o.mode, "client"))
             rc |= bench_mode_client(&o);
         if (!strcmp(o.mode, "memory"))

@@ -4,6 +4,7 @@
 #include "wxp_int.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,17 @@ int bench_start_mock(const opts *o, const char *flag, mock_proc *m)
     snprintf(threads, sizeof(threads), "%d", o->mock_threads);
     if (pipe(fds) != 0)
         return -1;
+    char *cert = bench_fixture(o, "tls/server_cert.pem"),
+         *key = bench_fixture(o, "tls/server_key.pem");
+    bool tls = flag && strcmp(flag, "--tls") == 0;
     m->pid = fork();
     if (m->pid == 0) {
         dup2(fds[1], 1);
         close(fds[0]);
-        if (flag)
+        if (tls)
+            execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", "--threads", threads,
+                  "--tls-cert", cert, "--tls-key", key, (char *)NULL);
+        else if (flag)
             execl(o->mock_bin, o->mock_bin, "--port", "0", "--quiet", "--threads", threads, flag,
                   (char *)NULL);
         else
@@ -29,6 +36,8 @@ int bench_start_mock(const opts *o, const char *flag, mock_proc *m)
                   (char *)NULL);
         _exit(127);
     }
+    free(cert);
+    free(key);
     close(fds[1]);
     char line[256] = "";
     FILE *f = fdopen(fds[0], "r");
@@ -37,8 +46,8 @@ int bench_start_mock(const opts *o, const char *flag, mock_proc *m)
         return -1;
     }
     fclose(f);
-    char *p = strstr(line, "http://");
-    if (!p || sscanf(p + 7, "%63[^:]:%d", m->host, &m->port) != 2)
+    char *p = strstr(line, "://");
+    if (!p || sscanf(p + 3, "%63[^:]:%d", m->host, &m->port) != 2)
         return -1;
     return 0;
 }
