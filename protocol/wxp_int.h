@@ -1,8 +1,8 @@
 /* wxp_int.h: helpers of the protocol library shared by the project's own
  * sources (protocol/, client/, mockserver/, the programs). Not installed:
  * the capitalised Wxp_ prefix marks them internal. */
-#ifndef WXP_PROTOCOL_INTERNAL_H
-#define WXP_PROTOCOL_INTERNAL_H
+#ifndef WXP_INT_H
+#define WXP_INT_H
 
 #include <wxpay/protocol.h>
 
@@ -12,32 +12,6 @@
 #define WXP_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define WXP_PRINTF(a, b)
-/* malloc'd copy of s (NULL when out of memory). */
-char *Wxp_strdup(const char *s);
-
-/* The value of a hex digit, or -1. */
-int Wxp_hexval(char c);
-
-/* Percent-decodes t[0..len) into out[cap] (always NUL-terminated when cap
- * > 0); a '%' not followed by two hex digits is copied as it is. Returns
- * the length of the whole decoded text, which may exceed cap - 1 (then the
- * output was cut), as snprintf does. */
-size_t Wxp_percent_decode(const char *t, size_t len, char *out, size_t cap);
-
-/* 1 when text[0..len) is one JSON value (RFC 8259) with nothing but white
- * space around it. Allocates nothing: when cJSON fails on text that passes,
- * it ran out of memory. */
-bool Wxp_json_valid(const char *text, size_t len);
-
-/* Reads a whole file of at most `max` bytes into a malloc'd, NUL-terminated
- * buffer (*out_len may be NULL). WXP_ERR_IO with diag->field set to `field`
- * and the file named when it cannot be read or is larger. */
-wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out, size_t *out_len,
-                      wxp_diag *diag);
-
-/* Microseconds on the monotonic clock (for durations and deadlines). */
-int64_t Wxp_mono_us(void);
-
 #endif
 
 /* Parses 1..18 decimal digits (no sign, no overflow) into *out; false on anything else. */
@@ -72,4 +46,4 @@ wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **ou
 /* Microseconds on the monotonic clock (for durations and deadlines). */
 int64_t Wxp_mono_us(void);
 
-#endif
+#endif /* WXP_INT_H */

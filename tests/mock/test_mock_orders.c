@@ -597,23 +597,32 @@ static void journal_is_bounded_and_counts_what_it_dropped(void **state)
     Wxm_journal_free(jr);
 }
 
+/* A mock with the bundled identities and the given "limits" object. */
+static wxm_mock *mock_with_limits(const char *limits)
+{
+    char json[1024], *dir = tu_fixture_path("");
+    int n = snprintf(json, sizeof(json),
+                     "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+                     "merchant_cert.pem\",\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{"
+                     "\"private_key\":\"keys/wechatpay_key.pem\",\"mode\":\"public_key\","
+                     "\"public_key_id\":\"PUB_KEY_ID_01123000010920261128000000000001\","
+                     "\"certificate\":\"keys/wechatpay_cert.pem\"},\"limits\":%s}",
+                     limits);
+    wxm_config *c = NULL;
+    wxm_mock *m = NULL;
+    assert_int_equal(wxm_config_parse(json, (size_t)n, dir, &c, NULL), WXM_OK);
+    assert_int_equal(wxm_mock_new(c, &m), WXM_OK);
+    free(dir);
+    return m;
+}
+
 /* The byte budget: 40 requests with a 30 KB header of control bytes each
  * (about 120 KB escaped, before) stay within 64 KiB, the values cut at 2 KiB
  * with their whole length noted. */
 static void journal_keeps_its_byte_budget_and_cuts_long_values_saying_so(void **state)
 {
     (void)state;
-    char *dir = tu_fixture_path("");
-    const char *json =
-        "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
-        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
-        "wechatpay_key.pem\",\"mode\":\"public_key\",\"public_key_id\":"
-        "\"PUB_KEY_ID_01123000010920261128000000000001\",\"certificate\":\"keys/"
-        "wechatpay_cert.pem\"},\"limits\":{\"journal_bytes\":65536}}";
-    wxm_config *c = NULL;
-    wxm_mock *m = NULL;
-    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &c, NULL), WXM_OK);
-    assert_int_equal(wxm_mock_new(c, &m), WXM_OK);
+    wxm_mock *m = mock_with_limits("{\"journal_bytes\":65536}");
     static char junk[30000];
     memset(junk, 0x1b, sizeof(junk));
     wxm_header h[] = {{wxp_span_of("Accept"), wxp_span_of("*/*")},
@@ -644,7 +653,6 @@ static void journal_keeps_its_byte_budget_and_cuts_long_values_saying_so(void **
     cJSON_Delete(j);
     cJSON_free(text);
     wxm_mock_free(m);
-    free(dir);
 }
 
 /* A dump is streamed from the entries themselves, not a copy: it keeps
@@ -865,20 +873,10 @@ static void config_errors_name_the_field(void **state)
  * limit at a time; with none finished a new order is refused, saying why. */
 static void the_order_store_is_bounded_and_evicts_the_oldest_finished(void **state)
 {
-    char *dir = tu_fixture_path("");
-    const char *json =
-        "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
-        "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
-        "wechatpay_key.pem\",\"mode\":\"public_key\",\"public_key_id\":"
-        "\"PUB_KEY_ID_01123000010920261128000000000001\",\"certificate\":\"keys/"
-        "wechatpay_cert.pem\"},\"limits\":{\"orders\":20}}";
-    wxm_config *c = NULL;
-    wxm_mock *m = NULL;
+    (void)state;
+    wxm_mock *m = mock_with_limits("{\"orders\":20}");
     wxm_answer a;
     char otn[32];
-    (void)state;
-    assert_int_equal(wxm_config_parse(json, strlen(json), dir, &c, NULL), WXM_OK);
-    assert_int_equal(wxm_mock_new(c, &m), WXM_OK);
     for (int i = 0; i < 50; i++) { /* finished orders, oldest first */
         snprintf(otn, sizeof(otn), "done_%04d", i);
         mt_put_order(m, otn, "{\"trade_state\":\"REVOKED\"}");
@@ -909,7 +907,6 @@ static void the_order_store_is_bounded_and_evicts_the_oldest_finished(void **sta
     assert_non_null(strstr(a.body, "\"orders_limit\":20"));
     wxm_answer_clear(&a);
     wxm_mock_free(m);
-    free(dir);
 }
 
 static void certificate_mode_answers_carry_the_platform_serial(void **state)
