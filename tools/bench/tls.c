@@ -42,7 +42,9 @@ bench_tls *bench_tls_connect(int fd, const char *name)
         return NULL;
     }
     SSL_set_fd(t->ssl, fd);
-    SSL_set_tlsext_host_name(t->ssl, name);
+    char sni[256]; /* the macro behind it casts away const */
+    snprintf(sni, sizeof(sni), "%s", name);
+    SSL_set_tlsext_host_name(t->ssl, sni);
     SSL_set1_host(t->ssl, name);
     fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     int ok = SSL_connect(t->ssl) == 1;
