@@ -1,7 +1,9 @@
 /* mock_int.h: shared between the mockserver/ sources. Not installed.
  *
  * The files, each calling only the ones listed after it:
- *   server.c     libmicrohttpd: the listener, parked connections, the log
+ *   server.c     libmicrohttpd: the listener, parked connections, deadlines
+ *   wire.c       the same without libmicrohttpd: framing rules, the log line,
+ *                sockets, the connection limit, PEM files
  *   handler.c    one request in, one answer out; the journal entry
  *   admin.c      the admin API, a route table
  *   rules.c      the order rules of reverse and query
@@ -23,6 +25,7 @@
 #include <wxpay/mock.h>
 
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -344,5 +347,21 @@ void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 
 /* Answers a request under /__admin/. */
 void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a);
+
+/* ------------------------------------------------------------ wire.c */
+
+/* HTTP framing a strict server refuses: 0 when the headers frame the
+ * request plainly, else the status (400 or 501) and why. */
+int Wxm_framing_check(const wxm_header *h, size_t n, const char *version, const char **why);
+/* One line per request on stderr, as text or JSON; control bytes escaped. */
+void Wxm_log_line(int json, const wxm_request *r, const wxm_answer *a, double ms);
+/* A whole PEM file (libmicrohttpd wants text); WXM_E_TLS naming it. */
+wxm_err Wxm_read_pem(const char *path, char **out, wxp_diag *diag);
+/* Tells a connection the mock cannot hold so (503) in one write, closes it. */
+void Wxm_refuse_connection(int fd, int limit);
+/* `most`, or what the descriptor limit leaves room for. */
+int Wxm_connection_limit(int most);
+/* A bound, listening, non-blocking socket ("::" dual stack unless v6only). */
+int Wxm_listen_on(const struct sockaddr *sa, socklen_t len, int v6only, int backlog);
 
 #endif /* WXM_INT_H */

@@ -174,21 +174,6 @@ static bool park(wxm_server *s, struct MHD_Connection *c, int64_t ms)
     return true;
 }
 
-/* A whole PEM file into a NUL-terminated buffer (libmicrohttpd wants text). */
-static wxm_err read_pem(const char *path, char **out, wxp_diag *diag)
-{
-    wxp_err e = Wxp_read_file(path, 1 << 20, "tls", out, NULL, diag);
-    if (e)
-        return e == WXP_ERR_NOMEM ? WXM_E_NOMEM : WXM_E_TLS;
-    if (!strstr(*out, "-----BEGIN ")) {
-        free(*out);
-        *out = NULL;
-        wxp_fail(diag, WXP_ERR_ARG, "tls", "%s: not a PEM file", path);
-        return WXM_E_TLS;
-    }
-    return WXM_OK;
-}
-
 /* Freed journal entries and per-connection buffers stay in glibc's
  * per-thread arenas; hand them back every 20,000 requests, and after a
  * reset, so the resident size follows what is live (measured: README
@@ -291,34 +276,6 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
-static void log_line(wxm_server *s, const wxm_request *r, const wxm_answer *a, double ms)
-{
-    char target[300], method[80];
-    /* Quoted: a control byte (ESC, CR) must not reach the terminal or the log. */
-    wxp_quote(target, sizeof(target), r->target, 200);
-    wxp_quote(method, sizeof(method), r->method, 16);
-    if (s->opts.log_json) {
-        cJSON *j = cJSON_CreateObject();
-        cJSON_AddStringToObject(j, "peer", r->peer ? r->peer : "");
-        cJSON_AddStringToObject(j, "method", method);
-        cJSON_AddStringToObject(j, "target", target);
-        cJSON_AddNumberToObject(j, "status", a->status);
-        if (a->code[0])
-            cJSON_AddStringToObject(j, "code", a->code);
-        cJSON_AddStringToObject(j, "answer", a->action == WXM_DROP ? "dropped" : "sent");
-        cJSON_AddNumberToObject(j, "ms", ms);
-        char *t = cJSON_PrintUnformatted(j);
-        if (t)
-            fprintf(stderr, "%s\n", t);
-        cJSON_free(t);
-        cJSON_Delete(j);
-    } else {
-        fprintf(stderr, "wxpay-mock: %s %s %s -> %d%s%s%s (%.1f ms)\n", r->peer ? r->peer : "-",
-                method, target, a->status, a->code[0] ? " " : "", a->code,
-                a->action == WXM_DROP ? " dropped" : "", ms);
-    }
-}
-
 static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx,
                               const char *method);
 
@@ -343,61 +300,21 @@ static enum MHD_Result refuse_framing(wxm_server *s, struct MHD_Connection *c, c
         wxm_request req = {.method = wxp_span_of(method), .target = {cx->target, cx->target_len}};
         wxm_answer a = {.status = status};
         snprintf(a.code, sizeof(a.code), "INVALID_REQUEST");
-        log_line(s, &req, &a, 0);
+        Wxm_log_line(s->opts.log_json, &req, &a, 0);
     }
     return r;
 }
 
-static bool is_token(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i] <= ' ' || p[i] >= 127 || strchr("\"(),/:;<=>?@[\\]{}", p[i]))
-            return false;
-    return n > 0;
-}
-
-/* The request's framing, checked before its body is read: one length, a
- * known transfer coding, never both, a Host in HTTP/1.1, header names that
- * are names. libmicrohttpd lets each of these through; a request smuggled
- * past it would reach the handler as a second request. */
+/* The request's framing (Wxm_framing_check), before its body is read. */
 static enum MHD_Result framing_ok(wxm_server *s, struct MHD_Connection *c, conn *cx,
                                   const char *method, const char *version)
 {
     header_list hl;
     hl.n = hl.seen = 0;
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, collect_header, &hl);
-    const wxm_header *cl = NULL, *te = NULL;
-    bool host = false;
-    for (size_t i = 0; i < hl.n; i++) {
-        const wxm_header *h = &hl.h[i];
-        if (!is_token(h->name.ptr, h->name.len))
-            return refuse_framing(s, c, cx, method, 400,
-                                  "a header name holds a space or another character names "
-                                  "cannot hold (\\\"Transfer-Encoding :\\\"?)");
-        if (h->name.len == 14 && strncasecmp(h->name.ptr, "Content-Length", 14) == 0) {
-            if (cl && (cl->value.len != h->value.len ||
-                       memcmp(cl->value.ptr, h->value.ptr, h->value.len) != 0))
-                return refuse_framing(s, c, cx, method, 400,
-                                      "two Content-Length headers with different values");
-            cl = h;
-        } else if (h->name.len == 17 && strncasecmp(h->name.ptr, "Transfer-Encoding", 17) == 0) {
-            if (te)
-                return refuse_framing(s, c, cx, method, 400, "Transfer-Encoding given twice");
-            te = h;
-        } else if (h->name.len == 4 && strncasecmp(h->name.ptr, "Host", 4) == 0) {
-            host = true;
-        }
-    }
-    if (cl && te)
-        return refuse_framing(s, c, cx, method, 400,
-                              "both Content-Length and Transfer-Encoding: which one frames the "
-                              "body is ambiguous");
-    if (te && !(te->value.len == 7 && strncasecmp(te->value.ptr, "chunked", 7) == 0))
-        return refuse_framing(s, c, cx, method, 501,
-                              "a transfer coding other than chunked is not implemented");
-    if (!host && version && strcmp(version, "HTTP/1.1") == 0)
-        return refuse_framing(s, c, cx, method, 400, "an HTTP/1.1 request needs a Host header");
-    return MHD_YES;
+    const char *why = NULL;
+    int status = Wxm_framing_check(hl.h, hl.n, version, &why);
+    return status ? refuse_framing(s, c, cx, method, status, why) : MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -503,7 +420,7 @@ static enum MHD_Result finish(wxm_server *s, struct MHD_Connection *c, conn *cx,
         wxm_request r = {.method = wxp_span_of(method),
                          .target = {cx->target, cx->target_len},
                          .peer = cx->peer[0] ? cx->peer : NULL};
-        log_line(s, &r, a, (double)(Wxp_mono_us() - cx->t0_us) / 1e3);
+        Wxm_log_line(s->opts.log_json, &r, a, (double)(Wxp_mono_us() - cx->t0_us) / 1e3);
     }
     if (a->action == WXM_DROP) {
         wxm_answer_clear(a);
@@ -590,22 +507,6 @@ static void request_clock(wxm_server *s, struct MHD_Connection *c, bool whole)
     __atomic_store_n(&r->since_ms, mono_ms(), __ATOMIC_RELAXED);
     __atomic_store_n(&r->whole, whole, __ATOMIC_RELAXED);
 }
-/* A connection the mock cannot hold: told so in one write, then closed. */
-static void refuse(int fd, int limit)
-{
-    char body[160], msg[400];
-    int n = snprintf(body, sizeof(body),
-                     "{\"code\":\"SYSTEM_ERROR\",\"message\":\"wxpay-mock holds its limit of %d "
-                     "open connections; close some and retry\"}",
-                     limit);
-    int m = snprintf(msg, sizeof(msg),
-                     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                     "Connection: close\r\nContent-Length: %d\r\n\r\n%s",
-                     n, body);
-    ssize_t w = send(fd, msg, (size_t)m, MSG_NOSIGNAL | MSG_DONTWAIT);
-    (void)w; /* best effort: the close says it too */
-    close(fd);
-}
 
 /* Hands every new connection to the least busy daemon, but never past
  * per_worker: libmicrohttpd 0.9.75 deadlocks all its threads when a daemon
@@ -638,7 +539,7 @@ static void *acceptor_main(void *arg)
                 if (atomic_load(&s->workers[i].open) < atomic_load(&w->open))
                     w = &s->workers[i];
             if (atomic_load(&w->open) >= s->per_worker) {
-                refuse(fd, s->per_worker * s->nworkers);
+                Wxm_refuse_connection(fd, s->per_worker * s->nworkers);
                 __atomic_add_fetch(&s->mock->connections_refused, 1, __ATOMIC_RELAXED);
                 continue;
             }
@@ -648,34 +549,6 @@ static void *acceptor_main(void *arg)
         }
     }
     return NULL;
-}
-
-/* The connection limit: CONNECTION_LIMIT, or what the descriptor limit
- * leaves room for (each connection is a descriptor; keep some for files). */
-static int connection_limit(void)
-{
-    struct rlimit rl;
-    long limit = CONNECTION_LIMIT;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (long)rl.rlim_cur - 64 < limit)
-        limit = (long)rl.rlim_cur - 64;
-    return limit < 16 ? 16 : (int)limit;
-}
-
-/* The listening socket, bound and listening, non-blocking. */
-static int listen_on(const struct sockaddr *sa, socklen_t len, int v6only)
-{
-    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
-    if (fd < 0)
-        return -1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-    if (sa->sa_family == AF_INET6) /* "::" is dual stack unless told otherwise */
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
-    if (bind(fd, sa, len) != 0 || listen(fd, connection_limit()) != 0) { /* the kernel caps it */
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 static void stop_workers(wxm_server *s)
@@ -729,9 +602,9 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
             wxp_fail(diag, WXP_ERR_ARG, "tls", "%s", why);
             return WXM_E_TLS;
         }
-        wxm_err e = read_pem(opts->tls_cert_file, &cert, diag);
+        wxm_err e = Wxm_read_pem(opts->tls_cert_file, &cert, diag);
         if (!e)
-            e = read_pem(opts->tls_key_file, &key, diag);
+            e = Wxm_read_pem(opts->tls_key_file, &key, diag);
         if (e) {
             free(cert);
             return e;
@@ -749,7 +622,8 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
         s->opts = *opts;
     s->tls = tls;
     s->wake[0] = s->wake[1] = -1;
-    s->listen_fd = listen_on((struct sockaddr *)&ss, sslen, opts ? opts->ipv6_only != 0 : 0);
+    s->listen_fd = Wxm_listen_on((struct sockaddr *)&ss, sslen, opts ? opts->ipv6_only != 0 : 0,
+                                 Wxm_connection_limit(CONNECTION_LIMIT));
     if (s->listen_fd < 0) {
         int err = errno;
         free(cert);
@@ -762,7 +636,7 @@ wxm_err wxm_server_start(wxm_mock *m, const wxm_server_options *opts, wxm_server
     long want_l = opts && opts->threads > 0 ? opts->threads : cores;
     int want = want_l < 1 ? 1 : want_l > MAX_WORKERS ? MAX_WORKERS : (int)want_l;
     s->deadline_ms = 1000LL * (opts && opts->request_timeout_s > 0 ? opts->request_timeout_s : 30);
-    s->per_worker = connection_limit() / want;
+    s->per_worker = Wxm_connection_limit(CONNECTION_LIMIT) / want;
     if (s->per_worker < 1)
         s->per_worker = 1;
     for (int i = 0; i < want; i++) {

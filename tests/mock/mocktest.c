@@ -214,3 +214,32 @@ Wxm_order mt_order(wxm_mock *m, const char *otn)
         fail_msg("order %s does not exist", otn);
     return o;
 }
+
+/* A mock with the bundled identities and the given "limits" object. */
+wxm_mock *mt_mock_with_limits(const char *limits)
+{
+    char json[1024], *dir = tu_fixture_path("");
+    int n = snprintf(json, sizeof(json),
+                     "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+                     "merchant_cert.pem\",\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{"
+                     "\"private_key\":\"keys/wechatpay_key.pem\",\"mode\":\"public_key\","
+                     "\"public_key_id\":\"PUB_KEY_ID_01123000010920261128000000000001\","
+                     "\"certificate\":\"keys/wechatpay_cert.pem\"},\"limits\":%s}",
+                     limits);
+    wxm_config *c = NULL;
+    wxm_mock *m = NULL;
+    assert_int_equal(wxm_config_parse(json, (size_t)n, dir, &c, NULL), WXM_OK);
+    assert_int_equal(wxm_mock_new(c, &m), WXM_OK);
+    free(dir);
+    return m;
+}
+
+int mt_reverse_status(wxm_mock *m, const char *otn, char code[64])
+{
+    wxm_answer a;
+    mt_reverse(m, otn, &a);
+    int s = a.status;
+    mt_code(&a, code);
+    wxm_answer_clear(&a);
+    return s;
+}

@@ -13,6 +13,10 @@
 /* The mock with fixtures/mock.json; zero_config as given. */
 wxm_mock *mt_mock(int zero_config);
 
+/* The mock with the bundled identities and the given "limits" object
+ * (JSON text), e.g. "{\"orders\":20}". */
+wxm_mock *mt_mock_with_limits(const char *limits);
+
 /* Starts a listener for m on a loopback port the OS picks (HTTP, or HTTPS
  * with the fixtures/tls pair when tls); returns its port. */
 unsigned mt_listen(wxm_mock *m, int tls, wxm_server **out);
@@ -47,6 +51,8 @@ const wxm_request *mt_request(mt_req *r);
 
 /* Handles a signed POST reverse of otn at MT_NOW. */
 void mt_reverse(wxm_mock *m, const char *otn, wxm_answer *a);
+/* The same, giving only the status and the answer's code. */
+int mt_reverse_status(wxm_mock *m, const char *otn, char code[64]);
 
 /* The answer body as JSON (caller deletes), its "code" or "", a header. */
 cJSON *mt_json(const wxm_answer *a);
