@@ -325,6 +325,8 @@ static void usage(FILE *to)
             "  --json FILE            write a JSON report\n"
             "  --mock-url URL         use a running wxpay-mock (default: start one)\n"
             "  --config FILE          config for the mock started here (default: bundled)\n"
+            "  --admin-token TOKEN    the --mock-url mock's admin token (or set\n"
+            "                         WXPAY_MOCK_ADMIN_TOKEN)\n"
             "  --catalogue FILE       cases (default %s/conformance.json)\n"
             "  --fixtures DIR         where keys/ is (default %s)\n"
             "  --client-timeout S     WXPAY_TIMEOUT given to the client (default: catalogue's)\n"
@@ -385,6 +387,8 @@ int main(int argc, char **argv)
             mock_url = v;
         else if (strcmp(a, "--config") == 0)
             config = v;
+        else if (strcmp(a, "--admin-token") == 0)
+            setenv("WXPAY_MOCK_ADMIN_TOKEN", v, 1); /* read by every admin call */
         else if (strcmp(a, "--catalogue") == 0)
             catalogue = v;
         else if (strcmp(a, "--fixtures") == 0)

@@ -55,4 +55,15 @@ check "... each saying it reported success on an untrusted answer" '[ "$(grep -c
 "$conform" --case closed_order_is_not_retried --case-timeout 5 -- sleep 30 > "$tmp/sl.out" 2>&1; rc=$?
 check "a client that hangs is stopped after --case-timeout" '[ $rc -eq 1 ] && grep -q "did not finish within 5 s" "$tmp/sl.out"'
 
+# A running mock guarded by an admin token: --admin-token lets the runner in.
+exec 3< <(WXPAY_MOCK_ADMIN_TOKEN=s3cret exec "$bin/wxpay-mock" --port 0 --quiet)
+pid=$!
+read -r -t 10 line <&3
+murl="http://127.0.0.1:${line##*:}"
+"$conform" --mock-url "$murl" --case unpaid_order_is_closed -- "$bin/wxpay-reverse" > "$tmp/tok0.out" 2>&1; rc0=$?
+"$conform" --mock-url "$murl" --admin-token s3cret --case unpaid_order_is_closed -- "$bin/wxpay-reverse" > "$tmp/tok1.out" 2>&1; rc1=$?
+kill -TERM "$pid"; wait "$pid"; pid=""
+check "--admin-token reaches a mock that wants one (and without it the case fails)" \
+  '[ $rc1 -eq 0 ] && grep -q "^1 passed, 0 failed" "$tmp/tok1.out" && [ $rc0 -ne 0 ]'
+
 tap_summary
