@@ -237,7 +237,6 @@ static void journal_is_bounded_and_counts_what_it_dropped(void **state)
     Wxm_journal_free(jr);
 }
 
-
 /* The byte budget: 40 requests with a 30 KB header of control bytes each
  * (about 120 KB escaped, before) stay within 64 KiB, the values cut at 2 KiB
  * with their whole length noted. */
