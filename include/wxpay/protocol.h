@@ -1,5 +1,5 @@
 /*
- * wxp_protocol.h: WeChat Pay API v3 message rules, with no I/O.
+ * protocol.h (<wxpay/protocol.h>): WeChat Pay API v3 message rules, with no I/O.
  *
  * Both the reversal client (client/) and the mock server (mockserver/) use
  * this layer, so everything the two sides must agree on lives here: the

@@ -3,7 +3,7 @@
  *
  * It signs every request, verifies every 2xx answer before trusting it,
  * retries what is safe to retry, and tells apart the ways a reversal can
- * end. Built on libcurl and protocol/ (wxp_protocol.h).
+ * end. Built on libcurl and the protocol library (<wxpay/protocol.h>).
  *
  * Ownership, said once:
  * - wxpay_client_new() / wxpay_client_free(): one client per thread (a
