@@ -66,7 +66,8 @@ static void send_all(int s, const void *p, size_t n)
 }
 
 /* Reads until the server closes or `ms` pass; returns the HTTP status of
- * the first answer, 0 for a close without an answer, -1 for a timeout. */
+ * the first answer, 0 for a close without an answer (-3 for a reset), -2
+ * when nothing came in time, -1 for bytes that are not HTTP. */
 static int read_status(int s, int ms, char *out, size_t cap)
 {
     size_t n = 0;
@@ -74,9 +75,14 @@ static int read_status(int s, int ms, char *out, size_t cap)
     for (;;) {
         struct pollfd p = {s, POLLIN, 0};
         int r = poll(&p, 1, ms);
-        if (r <= 0)
+        if (r <= 0) {
+            if (n == 0)
+                return -2;
             break;
+        }
         ssize_t k = recv(s, out + n, cap - 1 - n, 0);
+        if (k < 0 && n == 0)
+            return -3;
         if (k <= 0)
             break;
         n += (size_t)k;
@@ -189,7 +195,8 @@ static void a_request_must_arrive_whole_within_the_deadline(void **state)
     size_t n = signed_request("halfway_0001", NULL, req, sizeof(req));
     s = dial(&g);
     send_all(s, req, n / 2);
-    assert_int_equal(read_status(s, 4000, ans, sizeof(ans)), 0); /* closed, no answer */
+    int st = read_status(s, 4000, ans, sizeof(ans));
+    assert_true(st == 0 || st == -3); /* closed (or reset), no answer */
     close(s);
     /* Whole, then 1.5 s of delay (slow_): answered, the deadline is over. */
     n = signed_request("slow_deadline_1", NULL, req, sizeof(req));
@@ -250,7 +257,7 @@ static void headers_over_the_limit_are_refused_cleanly(void **state)
     memset(req + n, 'a', big);
     memcpy(req + n + big, "\r\n\r\n", 4);
     int st = exchange(f, req, (size_t)n + big + 4, ans, sizeof(ans));
-    assert_true(st == 0 || st == 431 || st == 413 || st == 400); /* refused or closed */
+    assert_true(st == 0 || st == -3 || st == 431 || st == 413 || st == 400); /* refused or closed */
     free(req);
     still_serving(f);
 }
@@ -279,15 +286,27 @@ static void every_header_is_seen_and_too_many_are_refused(void **state)
     still_serving(f);
 }
 
+/* A body shorter than its Content-Length, then the client stops sending:
+ * never handled as a whole request; the connection is closed at the
+ * request deadline (libmicrohttpd waits on a half-closed connection). */
 static void content_length_longer_than_the_body_then_close(void **state)
 {
     fixture *f = *state;
     char ans[4096];
+    wxm_server *quick = NULL;
+    wxp_diag d;
+    wxm_server_options o = {.host = "127.0.0.1", .request_timeout_s = 1};
+    assert_int_equal(wxm_server_start(f->mock, &o, &quick, &d), WXM_OK);
+    fixture g = *f;
+    g.port = wxm_server_port(quick);
     const char *req =
         "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nHost: x\r\n"
         "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"appid\":";
-    int st = exchange(f, req, strlen(req), ans, sizeof(ans));
-    assert_true(st == 0 || st == 400); /* never a half request handled as whole */
+    uint64_t handled = Wxm_journal_total(f->mock->journal);
+    int st = exchange(&g, req, strlen(req), ans, sizeof(ans));
+    assert_true(st == 0 || st == -3);                               /* closed without an answer */
+    assert_int_equal(Wxm_journal_total(f->mock->journal), handled); /* never handled */
+    wxm_server_stop(quick);
     still_serving(f);
 }
 
@@ -495,7 +514,14 @@ static void thousand_concurrent_connections_are_all_answered(void **state)
     int answered = 0;
     char ans[4096];
     for (int i = 0; i < N; i++) {
-        answered += read_status(socks[i], 10000, ans, sizeof(ans)) == 401;
+        int st = read_status(socks[i], 10000, ans, sizeof(ans));
+        if (st != 401) /* say which and how, for a failure seen once under load */
+            printf("connection %d of %d: %s %d: %.200s\n", i, N,
+                   st == -2   ? "nothing in 10 s"
+                   : st == -3 ? "reset"
+                              : "status",
+                   st, ans);
+        answered += st == 401;
         close(socks[i]);
     }
     assert_int_equal(answered, N);
@@ -566,7 +592,7 @@ static void clients_that_disconnect_mid_request_or_mid_answer_lose_nothing(void 
     s = dial(f);
     send_all(s, req, n);
     char ans[256];
-    assert_int_equal(read_status(s, 50, ans, sizeof(ans)), 0); /* nothing yet */
+    assert_int_equal(read_status(s, 50, ans, sizeof(ans)), -2); /* nothing yet */
     close(s);
     still_serving(f);
     Wxm_order o = mt_order(f->mock, "midans_0001");
