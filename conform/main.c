@@ -8,6 +8,7 @@
 #include "conform.h"
 
 #include <wxpay/mock.h>
+#include <wxpay/version.h>
 #include "wxp_int.h"
 
 #include <errno.h>
@@ -333,6 +334,7 @@ static void usage(FILE *to)
             "  --case-timeout S       stop a client that runs longer (default 60)\n"
             "  --strict-exit-codes    also require wxpay-reverse's exit statuses (3 business\n"
             "                         error, 4 verification, 5 malformed, 6 no answer)\n"
+            "  --version              print the version\n"
             "  -h, --help             this text\n"
             "\n"
             "Exit status: 0 every selected case passed; 1 some failed; 2 usage error.\n",
@@ -369,6 +371,10 @@ int main(int argc, char **argv)
         if (strcmp(a, "--list") == 0) {
             list = 1;
             continue;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("wxpay-conform %s\n", WXPAY_VERSION);
+            return 0;
         }
         if (strcmp(a, "--strict-exit-codes") == 0) {
             r.strict_exit = true;

@@ -1,5 +1,6 @@
 /* main.c: the wxpay-mock command line (README "wxpay-mock"). */
 #include <wxpay/mock.h>
+#include <wxpay/version.h>
 
 #include <stdbool.h>
 
@@ -41,6 +42,7 @@ static void usage(FILE *to)
             "  --request-timeout S  a request must arrive whole within S seconds of the\n"
             "                       connection being ready for one (default 30)\n"
             "  --no-sign            answers are not signed (benchmarks only)\n"
+            "  --version            print the version\n"
             "  -h, --help           this text\n"
             "\n"
             "The first line on stdout is \"wxpay-mock listening on http://HOST:PORT\".\n"
@@ -101,6 +103,9 @@ int main(int argc, char **argv)
             return bad_usage("option %s needs a value", a);
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("wxpay-mock %s\n", WXPAY_VERSION);
             return 0;
         } else if (strcmp(a, "--host") == 0) {
             host = v;

@@ -30,12 +30,11 @@
 #include <stdint.h>
 
 #include <wxpay/protocol.h>
+#include <wxpay/version.h> /* WXPAY_VERSION */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define WXPAY_VERSION "0.1.0"
 
 #if defined(__GNUC__)
 #define WXPAY_MUST_CHECK __attribute__((warn_unused_result))

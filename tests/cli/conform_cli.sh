@@ -11,6 +11,14 @@ src=$2
 conform=$bin/wxpay-conform
 shell_client=$src/tests/conform/shell_client.sh
 . "$(dirname "$0")/tap.sh"
+# Every program says its version in one line: the one in CMakeLists.txt.
+ver=$(sed -n 's/^project([a-z_]* VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+for p in wxpay-mock wxpay-reverse wxpay-conform wxpay-bench; do
+  out=$("$bin/$p" --version); rc=$?
+  check "$p --version prints \"$p $ver\" and exits 0" '[ $rc -eq 0 ] && [ "$out" = "$p $ver" ] && [ -n "$ver" ]'
+  check "... and --help lists it" '"$bin/$p" --help | grep -q -- "--version"'
+done
+
 # The names of the failed cases, from the table, sorted.
 failed_cases() { awk '$2 == "FAIL" && NF > 4 {print $1}' "$1" | sort | tr '\n' ' '; }
 

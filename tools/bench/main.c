@@ -49,7 +49,8 @@ static void usage(void)
            "  --label NAME    the name of that server in the bench_report (mode url)\n"
            "  --mock PATH     the wxpay-mock binary (default: next to this one)\n"
            "  --fixtures DIR  fixtures folder (default: the source tree's)\n"
-           "  --json FILE     write the figures as JSON\n");
+           "  --json FILE     write the figures as JSON\n"
+           "  --version       print the version\n");
 }
 
 int main(int argc, char **argv)
@@ -66,6 +67,10 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage();
+            return 0;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("wxpay-bench %s\n", WXPAY_VERSION);
             return 0;
         }
 #define NUM(flag, field)                                                                           \
