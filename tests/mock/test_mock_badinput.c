@@ -161,18 +161,24 @@ static void slow_client_sending_a_byte_at_a_time_is_served(void **state)
     close(s);
 }
 
+/* A second listener on the same mock whose request deadline is `secs`. */
+static fixture with_deadline(const fixture *f, int secs)
+{
+    fixture g = *f;
+    wxp_diag d;
+    wxm_server_options o = {.host = "127.0.0.1", .request_timeout_s = secs};
+    assert_int_equal(wxm_server_start(f->mock, &o, &g.server, &d), WXM_OK);
+    g.port = wxm_server_port(g.server);
+    return g;
+}
+
 /* A request must arrive whole within the deadline (1 s here): a client
  * dripping a byte every 0.3 s, or one that stops halfway, is closed; a
  * request that arrived whole may take its time to be answered. */
 static void a_request_must_arrive_whole_within_the_deadline(void **state)
 {
     fixture *f = *state;
-    wxm_server *quick = NULL;
-    wxp_diag d;
-    wxm_server_options o = {.host = "127.0.0.1", .request_timeout_s = 1};
-    assert_int_equal(wxm_server_start(f->mock, &o, &quick, &d), WXM_OK);
-    fixture g = *f;
-    g.port = wxm_server_port(quick);
+    fixture g = with_deadline(f, 1);
     /* Dripping: every byte resets an idle timeout, not this deadline. */
     int s = dial(&g);
     send_all(s, "GET /v3/pay/transactions/out-trade-no/abc123 HTTP/1.1\r\n", 55);
@@ -204,7 +210,7 @@ static void a_request_must_arrive_whole_within_the_deadline(void **state)
     send_all(s, req, n);
     assert_int_equal(read_status(s, 5000, ans, sizeof(ans)), 200);
     close(s);
-    wxm_server_stop(quick);
+    wxm_server_stop(g.server);
 }
 
 /* Framing a strict server refuses, each answered and the connection
@@ -293,12 +299,7 @@ static void content_length_longer_than_the_body_then_close(void **state)
 {
     fixture *f = *state;
     char ans[4096];
-    wxm_server *quick = NULL;
-    wxp_diag d;
-    wxm_server_options o = {.host = "127.0.0.1", .request_timeout_s = 1};
-    assert_int_equal(wxm_server_start(f->mock, &o, &quick, &d), WXM_OK);
-    fixture g = *f;
-    g.port = wxm_server_port(quick);
+    fixture g = with_deadline(f, 1);
     const char *req =
         "POST /v3/pay/transactions/out-trade-no/abc123/reverse HTTP/1.1\r\nHost: x\r\n"
         "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"appid\":";
@@ -306,7 +307,7 @@ static void content_length_longer_than_the_body_then_close(void **state)
     int st = exchange(&g, req, strlen(req), ans, sizeof(ans));
     assert_true(st == 0 || st == -3);                               /* closed without an answer */
     assert_int_equal(Wxm_journal_total(f->mock->journal), handled); /* never handled */
-    wxm_server_stop(quick);
+    wxm_server_stop(g.server);
     still_serving(f);
 }
 
