@@ -3,7 +3,7 @@
 # vectors in fixtures/vectors/ with the `openssl` command line only, never with
 # this project's code, so that the vectors are an independent check of it.
 #
-# Usage: ci/make-fixtures.sh [keys|vectors|tls|all]   (default: all)
+# Usage: ci/make-fixtures.sh [keys|vectors|tls|next-platform|aead|all]   (default: all)
 #
 # Keys are random: regenerating them invalidates every vector, so "all" remakes
 # both. "vectors" alone re-signs with the keys already committed.
@@ -21,6 +21,7 @@ APPID=wxd678efh567hg6787
 MERCHANT_SERIAL=3775B6A45ACD588826D15E583A95F5DD00000001
 PLATFORM_SERIAL=5157F09EFDC096DE15EBE81A47057A7200000002
 OTHER_SERIAL=6B1E3A5C7D9F0E2A4B6C8D0E1F2A3B4C00000003
+NEXT_PLATFORM_SERIAL=4E0D6A5B3C2F1E0D9C8B7A6F5E4D3C2B00000004
 PUBKEY_ID=PUB_KEY_ID_01123000010920261128000000000001
 
 make_keys() {
@@ -53,6 +54,25 @@ make_keys() {
 
   printf '%s\n' "$PUBKEY_ID" > wechatpay_pub_id.txt
   cd "$top"
+  make_next_platform
+}
+
+# A second platform certificate with its own key, for rotation tests: the
+# mock lists it and can switch to signing with it.
+make_next_platform() {
+  cd "$keys"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out wechatpay_next_key.pem
+  openssl req -new -x509 -key wechatpay_next_key.pem -days 7300 -sha256 \
+    -set_serial "0x$NEXT_PLATFORM_SERIAL" \
+    -subj "/C=CN/O=wxpay-mock test platform/CN=Tenpay.com Root CA test next" \
+    -out wechatpay_next_cert.pem
+  cd "$top"
+}
+
+# AES-256-GCM known answers (certificate downloads) are made by node's
+# crypto, never by this project's code: see ci/make-aead-vectors.js.
+make_aead() {
+  node "$top/ci/make-aead-vectors.js" "$vec" "$keys"
 }
 
 # One vector: NAME KIND KEY, then the message parts. Writes NAME.body (the
@@ -144,7 +164,9 @@ case "$what" in
   keys) make_keys ;;
   vectors) make_vectors ;;
   tls) make_tls ;;
-  all) make_keys; make_vectors; make_tls ;;
-  *) echo "usage: $0 [keys|vectors|tls|all]" >&2; exit 2 ;;
+  next-platform) make_next_platform ;;
+  aead) make_aead ;;
+  all) make_keys; make_vectors; make_tls; make_aead ;;
+  *) echo "usage: $0 [keys|vectors|tls|next-platform|aead|all]" >&2; exit 2 ;;
 esac
 echo "fixtures: done ($what)"

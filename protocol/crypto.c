@@ -1,12 +1,16 @@
 /* crypto.c: the only file that touches OpenSSL. RSA keys are parsed once
  * into EVP_PKEY and reused; signatures are SHA256withRSA (PKCS#1 v1.5) in
- * strict standard Base64 (docs/protocol.md sections 2 and 3). */
+ * strict standard Base64 (docs/protocol.md sections 2 and 3); the APIv3
+ * key's AEAD_AES_256_GCM seals platform certificates (section 6). */
+#define _DEFAULT_SOURCE /* timegm */
 #include "wxp_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/decoder.h>
@@ -23,7 +27,8 @@
 struct wxp_key {
     EVP_PKEY *pkey;
     int is_private;
-    char *serial; /* certificate serial, or NULL */
+    char *serial;                  /* certificate serial, or NULL */
+    int64_t not_before, not_after; /* certificate validity (Unix seconds), 0 otherwise */
     /* SHA256withRSA contexts set up once when the key is loaded; every
      * signature or verification works on a copy (sign_ready: private keys). */
     EVP_MD_CTX *sign_ready, *verify_ready;
@@ -233,6 +238,16 @@ static char *cert_serial(X509 *cert)
     return copy;
 }
 
+/* An X.509 time as Unix seconds; 0 when it cannot be read. */
+static int64_t asn1_time(const ASN1_TIME *t)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
 wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out, wxp_diag *diag)
 {
     char label[80];
@@ -257,6 +272,7 @@ wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out, wxp_
     }
     pkey = X509_get_pubkey(cert);
     serial = cert_serial(cert);
+    int64_t nb = asn1_time(X509_get0_notBefore(cert)), na = asn1_time(X509_get0_notAfter(cert));
     X509_free(cert);
     if (!pkey || !serial) {
         EVP_PKEY_free(pkey);
@@ -265,7 +281,12 @@ wxp_err wxp_key_certificate_pem(const char *pem, size_t len, wxp_key **out, wxp_
                     : wxp_fail(diag, WXP_ERR_KEY_PARSE, "certificate",
                                "certificate holds no usable public key");
     }
-    return wrap_key(pkey, 0, serial, out, diag);
+    wxp_err err = wrap_key(pkey, 0, serial, out, diag);
+    if (err == WXP_OK) {
+        (*out)->not_before = nb;
+        (*out)->not_after = na;
+    }
+    return err;
 }
 
 typedef wxp_err (*pem_loader)(const char *, size_t, wxp_key **, wxp_diag *);
@@ -330,6 +351,15 @@ void wxp_key_free(wxp_key *key)
 const char *wxp_key_serial(const wxp_key *key)
 {
     return key ? key->serial : NULL;
+}
+
+wxp_err wxp_key_validity(const wxp_key *key, int64_t *not_before, int64_t *not_after)
+{
+    if (!key || !key->serial || !not_before || !not_after)
+        return WXP_ERR_ARG;
+    *not_before = key->not_before;
+    *not_after = key->not_after;
+    return WXP_OK;
 }
 
 wxp_err wxp_key_same(const wxp_key *a, const wxp_key *b)
@@ -555,7 +585,125 @@ const wxp_key *wxp_keyring_find(const wxp_keyring *ring, wxp_span serial)
     if (!ring || !serial.ptr)
         return NULL;
     for (size_t i = 0; i < ring->n; i++)
-        if (wxp_span_eq(serial, ring->serials[i]))
+        if (strlen(ring->serials[i]) == serial.len &&
+            strncasecmp(serial.ptr, ring->serials[i], serial.len) == 0)
             return ring->keys[i];
     return NULL;
+}
+
+/* ---------------------------------------------------- AEAD_AES_256_GCM */
+
+static wxp_err aead_args(const char *key, wxp_span nonce, wxp_diag *diag)
+{
+    if (!key || strlen(key) != WXP_APIV3_KEY_LEN)
+        return wxp_fail(diag, WXP_ERR_AEAD_KEY, "apiv3_key",
+                        "the APIv3 key must be exactly %d bytes (it has %zu)", WXP_APIV3_KEY_LEN,
+                        key ? strlen(key) : (size_t)0);
+    if (!nonce.ptr || nonce.len == 0 || nonce.len > 64)
+        return wxp_fail(diag, WXP_ERR_AEAD_FORMAT, "nonce", "the nonce must be 1 to 64 bytes");
+    return WXP_OK;
+}
+
+/* One AES-256-GCM pass; enc 1 seals (out gets text then tag), 0 opens. */
+static int gcm(int enc, const char *key, wxp_span nonce, wxp_span aad, const unsigned char *in,
+               size_t len, unsigned char *out, unsigned char tag[WXP_AEAD_TAG_LEN])
+{
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int n = 0, ok;
+    if (!ctx)
+        return 0;
+    ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)nonce.len, NULL) == 1 &&
+         EVP_CipherInit_ex(ctx, NULL, NULL, (const unsigned char *)key,
+                           (const unsigned char *)nonce.ptr, enc) == 1 &&
+         (aad.len == 0 ||
+          EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)aad.ptr, (int)aad.len) == 1) &&
+         (len == 0 || EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1) &&
+         (enc || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, WXP_AEAD_TAG_LEN, tag) == 1);
+    ok = ok && EVP_CipherFinal_ex(ctx, out + (len ? n : 0), &n) == 1;
+    if (ok && enc)
+        ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, WXP_AEAD_TAG_LEN, tag) == 1;
+    EVP_CIPHER_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+wxp_err wxp_aead_encrypt(const char *key, wxp_span nonce, wxp_span aad, wxp_span plain,
+                         char **ct_b64)
+{
+    wxp_err e;
+    if (!ct_b64 || (!plain.ptr && plain.len) || (!aad.ptr && aad.len) || plain.len > (1u << 24) ||
+        aad.len > (1u << 20))
+        return WXP_ERR_ARG;
+    *ct_b64 = NULL;
+    if ((e = aead_args(key, nonce, NULL)))
+        return e;
+    unsigned char *buf = malloc(plain.len + WXP_AEAD_TAG_LEN);
+    char *b64 = malloc(4 * ((plain.len + WXP_AEAD_TAG_LEN + 2) / 3) + 1);
+    if (!buf || !b64) {
+        free(buf);
+        free(b64);
+        return WXP_ERR_NOMEM;
+    }
+    if (!gcm(1, key, nonce, aad, (const unsigned char *)plain.ptr, plain.len, buf,
+             buf + plain.len)) {
+        free(buf);
+        free(b64);
+        return WXP_ERR_CRYPTO;
+    }
+    EVP_EncodeBlock((unsigned char *)b64, buf, (int)(plain.len + WXP_AEAD_TAG_LEN)); /* NUL-ends */
+    free(buf);
+    *ct_b64 = b64;
+    return WXP_OK;
+}
+
+wxp_err wxp_aead_decrypt(const char *key, wxp_span nonce, wxp_span aad, wxp_span ct_b64,
+                         char **plain, size_t *plain_len, wxp_diag *diag)
+{
+    wxp_err e;
+    size_t n = 0;
+    if (!plain || (!ct_b64.ptr && ct_b64.len) || (!aad.ptr && aad.len))
+        return WXP_ERR_ARG;
+    *plain = NULL;
+    if (plain_len)
+        *plain_len = 0;
+    if ((e = aead_args(key, nonce, diag)))
+        return e;
+    if (ct_b64.len > (1u << 24))
+        return wxp_fail(diag, WXP_ERR_AEAD_FORMAT, "ciphertext",
+                        "the ciphertext is longer than 16 MiB");
+    unsigned char *raw = malloc(ct_b64.len / 4 * 3 + 3);
+    if (!raw)
+        return WXP_ERR_NOMEM;
+    if (wxp_base64_decode(ct_b64, raw, ct_b64.len / 4 * 3 + 3, &n) != WXP_OK) {
+        free(raw);
+        return wxp_fail(diag, WXP_ERR_AEAD_FORMAT, "ciphertext",
+                        "the ciphertext is not strict standard Base64");
+    }
+    if (n < WXP_AEAD_TAG_LEN) {
+        free(raw);
+        return wxp_fail(diag, WXP_ERR_AEAD_FORMAT, "ciphertext",
+                        "the ciphertext has %zu bytes; it must end with the %d-byte tag", n,
+                        WXP_AEAD_TAG_LEN);
+    }
+    size_t len = n - WXP_AEAD_TAG_LEN;
+    char *out = malloc(len + 1);
+    if (!out) {
+        free(raw);
+        return WXP_ERR_NOMEM;
+    }
+    if (!gcm(0, key, nonce, aad, raw, len, (unsigned char *)out, raw + len)) {
+        free(raw);
+        free(out);
+        return wxp_fail(diag, WXP_ERR_AEAD_TAG, "ciphertext",
+                        "AES-256-GCM authentication failed: the APIv3 key, the nonce or the "
+                        "associated data is not the one it was sealed with, or the text was "
+                        "changed");
+    }
+    free(raw);
+    out[len] = '\0';
+    *plain = out;
+    if (plain_len)
+        *plain_len = len;
+    return WXP_OK;
 }

@@ -404,3 +404,102 @@ void wxp_error_body_clear(wxp_error_body *eb)
     free(eb->detail);
     eb->detail = NULL;
 }
+
+/* ------------------------------------------- certificate list (section 6) */
+
+/* A string field that is the field of `what` (for the message); out[cap]. */
+static wxp_err entry_string(const cJSON *obj, const char *name, const char *path, char *out,
+                            size_t cap, wxp_diag *diag)
+{
+    wxp_err e = get_string(obj, name, out, cap, diag);
+    if (e && diag) {
+        char pre[64];
+        int n = snprintf(pre, sizeof(pre), "%.40s: ", path);
+        size_t room = sizeof(diag->text) - 1 - (size_t)n, len = strnlen(diag->text, room);
+        memmove(diag->text + n, diag->text, len);
+        memcpy(diag->text, pre, (size_t)n);
+        diag->text[(size_t)n + len] = '\0';
+    }
+    return e;
+}
+
+void Wxp_cert_entries_free(Wxp_cert_entry *e, size_t n)
+{
+    for (size_t i = 0; e && i < n; i++) {
+        free(e[i].ciphertext);
+        e[i].ciphertext = NULL;
+    }
+}
+
+wxp_err Wxp_cert_list_parse(wxp_span body, Wxp_cert_entry *out, size_t cap, size_t *n,
+                            wxp_diag *diag)
+{
+    cJSON *root = NULL;
+    wxp_err err = parse_object(body, &root, diag);
+    char path[48];
+
+    *n = 0;
+    if (err)
+        return err;
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data"), *it;
+    if (!cJSON_IsArray(data)) {
+        err = wxp_fail(diag, data ? WXP_ERR_JSON_FIELD_TYPE : WXP_ERR_JSON_MISSING_FIELD, "data",
+                       data ? "field \"data\" is %s; expected an array of certificates"
+                            : "field \"data\" is missing%s",
+                       data ? type_name(data) : "");
+        goto done;
+    }
+    if (cJSON_GetArraySize(data) > (int)cap) {
+        err = wxp_fail(diag, WXP_ERR_CERT_LIST, "data",
+                       "the list holds %d certificates; at most %zu are taken",
+                       cJSON_GetArraySize(data), cap);
+        goto done;
+    }
+    cJSON_ArrayForEach(it, data)
+    {
+        Wxp_cert_entry *e = &out[*n];
+        memset(e, 0, sizeof(*e));
+        snprintf(path, sizeof(path), "data[%zu]", *n);
+        if (!cJSON_IsObject(it)) {
+            err = wxp_fail(diag, WXP_ERR_JSON_NOT_OBJECT, "data", "%s is %s; expected an object",
+                           path, type_name(it));
+            goto done;
+        }
+        const cJSON *enc = cJSON_GetObjectItemCaseSensitive(it, "encrypt_certificate");
+        if ((err = entry_string(it, "serial_no", path, e->serial_no, sizeof(e->serial_no), diag)) ||
+            (err = entry_string(it, "effective_time", path, e->effective_time,
+                                sizeof(e->effective_time), diag)) ||
+            (err = entry_string(it, "expire_time", path, e->expire_time, sizeof(e->expire_time),
+                                diag)))
+            goto done;
+        snprintf(path, sizeof(path), "data[%zu].encrypt_certificate", *n);
+        if (!cJSON_IsObject(enc)) {
+            err = wxp_fail(diag, enc ? WXP_ERR_JSON_FIELD_TYPE : WXP_ERR_JSON_MISSING_FIELD,
+                           "encrypt_certificate", "%s is %s; expected an object", path,
+                           enc ? type_name(enc) : "missing");
+            goto done;
+        }
+        if ((err =
+                 entry_string(enc, "algorithm", path, e->algorithm, sizeof(e->algorithm), diag)) ||
+            (err = entry_string(enc, "nonce", path, e->nonce, sizeof(e->nonce), diag)) ||
+            (err = entry_string(enc, "associated_data", path, e->associated_data,
+                                sizeof(e->associated_data), diag)))
+            goto done;
+        e->ciphertext = malloc(WXP_CERT_CIPHERTEXT_MAX + 1);
+        (*n)++; /* from here the entry holds memory to free */
+        if (!e->ciphertext) {
+            err = WXP_ERR_NOMEM;
+            goto done;
+        }
+        if ((err = entry_string(enc, "ciphertext", path, e->ciphertext, WXP_CERT_CIPHERTEXT_MAX + 1,
+                                diag)))
+            goto done;
+    }
+done:
+    cJSON_Delete(root);
+    if (err) {
+        Wxp_cert_entries_free(out, *n);
+        *n = 0;
+    }
+    return err;
+}

@@ -6,8 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static const wxp_key *ring_find(const void *ring, wxp_span serial)
+{
+    return wxp_keyring_find(ring, serial);
+}
+
 wxp_err wxp_response_verify(const wxp_keyring *ring, const wxp_response_headers *h, wxp_span body,
                             int64_t now, int64_t max_skew, wxp_diag *diag)
+{
+    if (!ring)
+        return WXP_ERR_ARG;
+    return Wxp_response_verify_with(ring_find, ring, h, body, now, max_skew, diag);
+}
+
+wxp_err Wxp_response_verify_with(Wxp_key_finder find, const void *ctx,
+                                 const wxp_response_headers *h, wxp_span body, int64_t now,
+                                 int64_t max_skew, wxp_diag *diag)
 {
     const struct {
         wxp_span v;
@@ -25,7 +39,7 @@ wxp_err wxp_response_verify(const wxp_keyring *ring, const wxp_response_headers 
     size_t len;
     wxp_err err;
 
-    if (!ring || !h || (!body.ptr && body.len))
+    if (!find || !h || (!body.ptr && body.len))
         return WXP_ERR_ARG;
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
         if (!required[i].v.ptr || required[i].v.len == 0)
@@ -51,7 +65,7 @@ wxp_err wxp_response_verify(const wxp_keyring *ring, const wxp_response_headers 
                         "under %lld s",
                         (long long)ts, (long long)diff, ts < now ? "behind" : "ahead of",
                         (long long)now, (long long)max_skew);
-    key = wxp_keyring_find(ring, h->serial);
+    key = find(ctx, h->serial);
     if (!key) {
         wxp_quote(q, sizeof(q), h->serial, 64);
         return wxp_fail(diag, WXP_ERR_RESP_UNKNOWN_SERIAL, "Wechatpay-Serial",

@@ -63,6 +63,10 @@ const char *wxp_strerror(wxp_err err)
     case WXP_ERR_JSON_FIELD_TOO_LONG: return "JSON field is too long";
     case WXP_ERR_JSON_DUPLICATE_FIELD: return "JSON field appears twice";
     case WXP_ERR_JSON_WRONG_ANSWER: return "JSON is another call's answer";
+    case WXP_ERR_AEAD_KEY: return "APIv3 key is not 32 bytes";
+    case WXP_ERR_AEAD_FORMAT: return "sealed text is malformed";
+    case WXP_ERR_AEAD_TAG: return "AES-256-GCM authentication failed";
+    case WXP_ERR_CERT_LIST: return "certificate list is not as the service sends it";
     }
     return "unknown error";
 }

@@ -37,6 +37,29 @@ size_t Wxp_percent_decode(const char *t, size_t len, char *out, size_t cap);
  * it ran out of memory. */
 bool Wxp_json_valid(const char *text, size_t len);
 
+/* wxp_response_verify() with the key looked up by `find` (certs.c: the
+ * certificates of a list being downloaded, then the known ones). */
+typedef const wxp_key *(*Wxp_key_finder)(const void *ctx, wxp_span serial);
+wxp_err Wxp_response_verify_with(Wxp_key_finder find, const void *ctx,
+                                 const wxp_response_headers *h, wxp_span body, int64_t now,
+                                 int64_t max_skew, wxp_diag *diag);
+
+/* One entry of a GET /v3/certificates answer as listed, still sealed
+ * (json.c parses; certs.c opens). */
+#define WXP_CERT_CIPHERTEXT_MAX 65536
+typedef struct Wxp_cert_entry {
+    char serial_no[WXP_SERIAL_MAX + 1];
+    char effective_time[40], expire_time[40];
+    char algorithm[32];
+    char nonce[65];
+    char associated_data[256];
+    char *ciphertext; /* malloc'd */
+} Wxp_cert_entry;
+/* The entries of a list body into out[cap]; each field named on error. */
+wxp_err Wxp_cert_list_parse(wxp_span body, Wxp_cert_entry *out, size_t cap, size_t *n,
+                            wxp_diag *diag);
+void Wxp_cert_entries_free(Wxp_cert_entry *e, size_t n);
+
 /* Reads a whole file of at most `max` bytes into a malloc'd, NUL-terminated
  * buffer (*out_len may be NULL). WXP_ERR_IO with diag->field set to `field`
  * and the file named when it cannot be read or is larger. */

@@ -105,7 +105,13 @@ typedef enum wxp_err {
     WXP_ERR_JSON_FIELD_TYPE,
     WXP_ERR_JSON_FIELD_TOO_LONG,
     WXP_ERR_JSON_DUPLICATE_FIELD, /* a field given twice: which one counts? */
-    WXP_ERR_JSON_WRONG_ANSWER     /* a field that says it is another call's answer */
+    WXP_ERR_JSON_WRONG_ANSWER,    /* a field that says it is another call's answer */
+
+    /* platform certificate downloads (section 6) */
+    WXP_ERR_AEAD_KEY,    /* the APIv3 key is not 32 bytes */
+    WXP_ERR_AEAD_FORMAT, /* nonce or ciphertext malformed (not Base64, no room for the tag) */
+    WXP_ERR_AEAD_TAG,    /* AES-256-GCM authentication failed: never trust the text */
+    WXP_ERR_CERT_LIST    /* a certificate list that is not what the service sends */
 } wxp_err;
 
 /* One line naming the error; never NULL ("unknown error" for bad values). */
@@ -192,6 +198,10 @@ const char *wxp_key_serial(const wxp_key *key);
 /* WXP_OK when both hold the same RSA public key (a private key and its
  * certificate, say), else WXP_ERR_KEY_MISMATCH. */
 WXP_MUST_CHECK wxp_err wxp_key_same(const wxp_key *a, const wxp_key *b);
+/* A certificate's validity in Unix seconds; WXP_ERR_ARG for a key not
+ * loaded from a certificate. */
+WXP_MUST_CHECK wxp_err wxp_key_validity(const wxp_key *key, int64_t *not_before,
+                                        int64_t *not_after);
 /* Signature size in bytes (256 for RSA-2048). */
 size_t wxp_key_size(const wxp_key *key);
 
@@ -219,7 +229,8 @@ void wxp_keyring_free(wxp_keyring *ring);
  * On WXP_OK the ring owns the key; on error the caller still does. A serial
  * already present is WXP_ERR_ARG. */
 WXP_MUST_CHECK wxp_err wxp_keyring_add(wxp_keyring *ring, const char *serial, wxp_key *key);
-/* Exact, case-sensitive lookup; NULL when absent. */
+/* Lookup ignoring the letter case (serials are hex: "5157f0..." names the
+ * same certificate as "5157F0..."); NULL when absent. */
 const wxp_key *wxp_keyring_find(const wxp_keyring *ring, wxp_span serial);
 
 /* -------------------------------------- Authorization header (section 2) */
@@ -359,6 +370,56 @@ WXP_MUST_CHECK wxp_err wxp_reverse_response_parse(wxp_span body, wxp_reverse_res
  * than the buffer is cut (not an error: it is only shown to people). */
 WXP_MUST_CHECK wxp_err wxp_error_body_parse(wxp_span body, wxp_error_body *out, wxp_diag *diag);
 void wxp_error_body_clear(wxp_error_body *eb);
+
+/* ------------------------------- platform certificates (section 6) */
+
+/* The merchant's APIv3 key: 32 bytes, used as they are as the AES-256 key. */
+#define WXP_APIV3_KEY_LEN 32
+#define WXP_AEAD_TAG_LEN 16
+#define WXP_AEAD_ALGORITHM "AEAD_AES_256_GCM"
+/* Longest serial_no taken from a list (certificate serials are 40 hex). */
+#define WXP_SERIAL_MAX 64
+
+/* AEAD_AES_256_GCM as API v3 uses it: `key` is the APIv3 key (a string of
+ * exactly 32 bytes), `nonce` the given text's bytes as the IV, `aad` the
+ * associated data; the result is the Base64 of the ciphertext with the
+ * 16-byte tag at its end (RFC 5116). */
+WXP_MUST_CHECK wxp_err wxp_aead_encrypt(const char *key, wxp_span nonce, wxp_span aad,
+                                        wxp_span plain, char **ct_b64);
+/* The reverse: *plain (malloc'd, NUL-terminated, *plain_len bytes) only
+ * when the tag verifies (else WXP_ERR_AEAD_TAG and nothing). */
+WXP_MUST_CHECK wxp_err wxp_aead_decrypt(const char *key, wxp_span nonce, wxp_span aad,
+                                        wxp_span ct_b64, char **plain, size_t *plain_len,
+                                        wxp_diag *diag);
+
+/* One certificate of a GET /v3/certificates answer, opened. */
+typedef struct wxp_platform_cert {
+    char serial_no[WXP_SERIAL_MAX + 1];
+    char effective_time[40]; /* as listed: RFC 3339, "2026-11-28T14:51:53+08:00" */
+    char expire_time[40];
+    wxp_key *key; /* the certificate; its serial is serial_no (letter case aside) */
+} wxp_platform_cert;
+
+#define WXP_CERT_LIST_MAX 16
+typedef struct wxp_cert_list {
+    size_t n;
+    wxp_platform_cert certs[WXP_CERT_LIST_MAX];
+} wxp_cert_list;
+
+/* Opens every entry of a certificate list body with the APIv3 key: each
+ * must be AEAD_AES_256_GCM, authenticate, and hold a PEM certificate whose
+ * serial is the entry's serial_no. All or nothing: on any error the list
+ * is empty and diag names the entry and field. The answer's own signature
+ * is not checked here: verify it with a ring of these certificates (the
+ * SDKs' bootstrap), see wxp_cert_list_verify(). */
+WXP_MUST_CHECK wxp_err wxp_cert_list_decode(wxp_span body, const char *apiv3_key,
+                                            wxp_cert_list *out, wxp_diag *diag);
+/* Verifies the list's answer (headers and body) with the certificates it
+ * holds, beside those of `known` (may be NULL). */
+WXP_MUST_CHECK wxp_err wxp_cert_list_verify(const wxp_cert_list *list, const wxp_keyring *known,
+                                            const wxp_response_headers *h, wxp_span body,
+                                            int64_t now, int64_t max_skew, wxp_diag *diag);
+void wxp_cert_list_clear(wxp_cert_list *list);
 
 #ifdef __cplusplus
 }
