@@ -52,8 +52,8 @@ static void get_health(const admin_call *c, wxm_answer *a)
     cJSON_AddNumberToObject(j, "requests_timed_out",
                             (double)__atomic_load_n(&m->requests_timed_out, __ATOMIC_RELAXED));
     cJSON_AddStringToObject(j, "mode",
-                            m->cfg->mode == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
-    cJSON_AddStringToObject(j, "wechatpay_serial", m->cfg->serial);
+                            Wxm_keys_mode(m) == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
+    cJSON_AddStringToObject(j, "wechatpay_serial", Wxm_keys_signer(m).serial);
     Wxm_answer_json(a, 200, j);
 }
 
@@ -62,6 +62,7 @@ static void post_reset(const admin_call *c, wxm_answer *a)
     Wxm_store_clear(c->m->orders);
     Wxm_nonces_clear(c->m->nonces);
     Wxm_journal_clear(c->m->journal);
+    Wxm_keys_reset(c->m);
     __atomic_store_n(&c->m->trim_wanted, 1, __ATOMIC_RELAXED); /* the listener gives it back */
     answer_flag(a, "reset");
 }
@@ -143,6 +144,30 @@ static void put_order(const admin_call *c, wxm_answer *a)
     Wxm_answer_json(a, 200, Wxm_order_admin_json(&o));
 }
 
+static void get_wechatpay(const admin_call *c, wxm_answer *a)
+{
+    Wxm_answer_json(a, 200, Wxm_keys_json(c->m));
+}
+
+static void put_wechatpay(const admin_call *c, wxm_answer *a)
+{
+    wxp_diag d = {"", ""};
+    cJSON *body = cJSON_ParseWithLength(c->r->body.ptr ? c->r->body.ptr : "", c->r->body.len);
+    if (!cJSON_IsObject(body)) {
+        cJSON_Delete(body);
+        admin_error(a, 400, "body", "body must be a JSON object");
+        return;
+    }
+    wxp_err e = Wxm_keys_update(c->m, body, &d);
+    cJSON_Delete(body);
+    if (e == WXP_ERR_NOMEM)
+        admin_error(a, 500, "", "out of memory");
+    else if (e)
+        admin_error(a, 400, d.field, d.text);
+    else
+        get_wechatpay(c, a);
+}
+
 typedef void (*admin_fn)(const admin_call *c, wxm_answer *a);
 
 static const struct route {
@@ -156,6 +181,8 @@ static const struct route {
      delete_journal},
     {"/__admin/orders/{out_trade_no}", "use PUT or GET /__admin/orders/{out_trade_no}", get_order,
      put_order, NULL, NULL},
+    {"/__admin/wechatpay", "use GET or PUT /__admin/wechatpay", get_wechatpay, put_wechatpay, NULL,
+     NULL},
 };
 
 /* Compares without an early exit, so timing says nothing of the token. */
@@ -276,5 +303,5 @@ void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
     }
     admin_error(a, 404, "path",
                 "unknown admin endpoint; see README: /__admin/orders/{out_trade_no}, "
-                "/__admin/journal, /__admin/reset, /__admin/health");
+                "/__admin/journal, /__admin/reset, /__admin/health, /__admin/wechatpay");
 }

@@ -134,8 +134,9 @@ static void request_id(wxm_mock *m, char out[48])
 }
 
 /* The signature headers over the body as it stands, as the fault says. */
-static void sign(const wxm_config *cfg, wxm_answer *a, Wxm_step_action fault, int64_t now)
+static void sign(const wxm_mock *m, wxm_answer *a, Wxm_step_action fault, int64_t now)
 {
+    Wxm_signer signer = Wxm_keys_signer(m);
     char ts[24], nonce[WXP_NONCE_LEN + 1], probe[400];
     char *msg = NULL, *sig = NULL;
     size_t len = 0;
@@ -151,7 +152,7 @@ static void sign(const wxm_config *cfg, wxm_answer *a, Wxm_step_action fault, in
         body_span = wxp_span_of("{\"tampered\":true}"); /* valid signature of another body */
     wxp_err e = wxp_response_message(wxp_span_of(ts), wxp_span_of(nonce), body_span, &msg, &len);
     if (e == WXP_OK)
-        e = wxp_sign(cfg->wechatpay_key, msg, len, &sig);
+        e = wxp_sign(signer.key, msg, len, &sig);
     free(msg);
     if (e != WXP_OK) {
         broken(a, e == WXP_ERR_NOMEM ? "out of memory while signing the answer"
@@ -170,8 +171,8 @@ static void sign(const wxm_config *cfg, wxm_answer *a, Wxm_step_action fault, in
     Wxm_answer_header(
         a, "Wechatpay-Serial",
         fault == WXM_STEP_UNKNOWN_SERIAL
-            ? (cfg->mode == WXM_MODE_PUBLIC_KEY ? UNKNOWN_PUBKEY_ID : UNKNOWN_CERT_SERIAL)
-            : cfg->serial);
+            ? (Wxm_keys_mode(m) == WXM_MODE_PUBLIC_KEY ? UNKNOWN_PUBKEY_ID : UNKNOWN_CERT_SERIAL)
+            : signer.serial);
     Wxm_answer_header(a, "Wechatpay-Signature-Type", WXP_AUTH_SCHEME);
 }
 
@@ -210,7 +211,7 @@ void Wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, Wxm_ste
     cJSON_free(text);
     if (fault == WXM_STEP_UNSIGNED || m->cfg->no_sign || a->broken)
         return;
-    sign(m->cfg, a, fault, now);
+    sign(m, a, fault, now);
 }
 
 void Wxm_answer_code(wxm_answer *a, Wxm_json *entry, const char *code)

@@ -77,45 +77,80 @@ static bool check_method(Wxm_ctx *c)
                 (int)(m.len > 16 ? 16 : m.len), m.ptr);
 }
 
+/* The endpoints this mock serves: template, method, name. */
+static const struct endpoint {
+    int route;
+    const char *tmpl;
+    const char *method;
+    const char *name;
+} endpoints[] = {
+    {WXM_ROUTE_REVERSE, WXM_REVERSE_TEMPLATE, "POST", "reverse"},
+    {WXM_ROUTE_QUERY, WXM_QUERY_TEMPLATE, "GET", "query"},
+    {WXM_ROUTE_CERTIFICATES, WXM_CERTIFICATES_PATH, "GET", "certificates"},
+};
+#define NENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
+
+/* How many leading bytes two paths share: the endpoint a wrong path was
+ * most likely meant for is the one it shares the most with. */
+static size_t common_prefix(const char *tmpl, wxp_span path)
+{
+    size_t i = 0;
+    while (i < path.len && tmpl[i] && tmpl[i] != '{' && tmpl[i] == path.ptr[i])
+        i++;
+    return i;
+}
+
 static bool check_path(Wxm_ctx *c)
 {
-    wxp_diag d1 = {"", ""}, d2 = {"", ""};
-    bool post = wxp_span_eq(c->req->method, "POST");
-    wxp_err e1 = wxp_template_match(WXM_REVERSE_TEMPLATE, c->req->target, &c->match, &d1);
-    if (e1 == WXP_OK) {
-        c->route = WXM_ROUTE_REVERSE;
-    } else {
-        wxp_err e2 = wxp_template_match(WXM_QUERY_TEMPLATE, c->req->target, &c->match, &d2);
-        if (e2 == WXP_OK) {
-            c->route = WXM_ROUTE_QUERY;
-        } else {
-            /* Explain against the endpoint the method is for. */
-            wxp_err e = post ? e1 : e2;
-            wxp_diag *d = post ? &d1 : &d2;
-            const char *tmpl = post ? WXM_REVERSE_TEMPLATE : WXM_QUERY_TEMPLATE;
-            cJSON *det = detail3("uri_template", "path", tmpl);
-            Wxm_add_quoted(det, "received", c->req->target);
-            cJSON_AddStringToObject(det, "error", wxp_strerror(e));
-            cJSON_AddStringToObject(det, "hint", d->text);
-            if (e == WXP_ERR_PATH_EMPTY_PARAM)
-                cJSON_AddStringToObject(det, "value", "");
-            if (e == WXP_ERR_PATH_MISMATCH)
-                return fail(c, "path", 404, "NOT_FOUND", det,
-                            "no such endpoint: this mock serves POST %s and GET %s?mchid=...; %s",
-                            WXM_REVERSE_TEMPLATE, WXM_QUERY_TEMPLATE, d->text);
-            return fail(c, "path", 400, "PARAM_ERROR", det, "%s", d->text);
+    wxp_diag d = {"", ""};
+    const struct endpoint *hit = NULL;
+    for (size_t i = 0; i < NENDPOINTS && !hit; i++)
+        if (wxp_template_match(endpoints[i].tmpl, c->req->target, &c->match, NULL) == WXP_OK)
+            hit = &endpoints[i];
+    if (!hit) {
+        /* Explain against the endpoint of this method that shares the
+         * most with the path (reverse for a POST, the query for a GET
+         * unless it looks like the certificates). */
+        const struct endpoint *best = NULL;
+        size_t best_len = 0;
+        const char *qm = memchr(c->req->target.ptr, '?', c->req->target.len);
+        wxp_span path = {c->req->target.ptr,
+                         qm ? (size_t)(qm - c->req->target.ptr) : c->req->target.len};
+        for (size_t i = 0; i < NENDPOINTS; i++) {
+            size_t n = common_prefix(endpoints[i].tmpl, path);
+            if (wxp_span_eq(c->req->method, endpoints[i].method) && (!best || n > best_len)) {
+                best = &endpoints[i];
+                best_len = n;
+            }
         }
+        if (!best)
+            best = &endpoints[0];
+        wxp_err e = wxp_template_match(best->tmpl, c->req->target, &c->match, &d);
+        cJSON *det = detail3("uri_template", "path", best->tmpl);
+        Wxm_add_quoted(det, "received", c->req->target);
+        cJSON_AddStringToObject(det, "error", wxp_strerror(e));
+        cJSON_AddStringToObject(det, "hint", d.text);
+        if (e == WXP_ERR_PATH_EMPTY_PARAM)
+            cJSON_AddStringToObject(det, "value", "");
+        if (e == WXP_ERR_PATH_MISMATCH)
+            return fail(c, "path", 404, "NOT_FOUND", det,
+                        "no such endpoint: this mock serves POST %s, GET %s?mchid=... and GET "
+                        "%s; %s",
+                        WXM_REVERSE_TEMPLATE, WXM_QUERY_TEMPLATE, WXM_CERTIFICATES_PATH, d.text);
+        return fail(c, "path", 400, "PARAM_ERROR", det, "%s", d.text);
     }
-    bool want_post = c->route == WXM_ROUTE_REVERSE;
-    if (post != want_post) {
-        cJSON *d = detail3("method", "method", want_post ? "POST" : "GET");
-        Wxm_add_quoted(d, "received", c->req->method);
-        return fail(c, "method", 405, "INVALID_REQUEST", d, "%s must be called with %s, not %.*s",
-                    want_post ? "reverse" : "query", want_post ? "POST" : "GET",
-                    (int)c->req->method.len, c->req->method.ptr);
+    c->route = hit->route;
+    if (!wxp_span_eq(c->req->method, hit->method)) {
+        cJSON *d2 = detail3("method", "method", hit->method);
+        Wxm_add_quoted(d2, "received", c->req->method);
+        return fail(c, "method", 405, "INVALID_REQUEST", d2, "%s must be called with %s, not %.*s",
+                    hit->name, hit->method,
+                    (int)(c->req->method.len > 16 ? 16 : c->req->method.len), c->req->method.ptr);
     }
-    memcpy(c->out_trade_no, c->match.params[0].value, c->match.params[0].value_len + 1);
-    c->out_trade_no_len = c->match.params[0].value_len;
+    if (c->match.nparams) {
+        memcpy(c->out_trade_no, c->match.params[0].value, c->match.params[0].value_len + 1);
+        c->out_trade_no_len = c->match.params[0].value_len;
+    }
     passed(c, "path");
     return true;
 }
@@ -123,6 +158,8 @@ static bool check_path(Wxm_ctx *c)
 static bool check_out_trade_no(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
+    if (c->route == WXM_ROUTE_CERTIFICATES)
+        return true;
     wxp_span v = {c->out_trade_no, c->out_trade_no_len};
     if (wxp_check_out_trade_no(v, &d) != WXP_OK) {
         cJSON *det = detail3("uri_template", "out_trade_no", "6 to 32 of [0-9A-Za-z_-|*]");
@@ -233,9 +270,56 @@ static bool check_body_size(Wxm_ctx *c)
     return true;
 }
 
+/* GET /v3/certificates?algorithm_type=RSA|SM2|ALL (default RSA); any
+ * other parameter is refused by name. */
+static bool check_certificates_query(Wxm_ctx *c)
+{
+    wxp_span q = c->match.query;
+    memcpy(c->algorithm, "RSA", 4);
+    for (size_t i = 0; q.ptr && i < q.len;) {
+        size_t s = i;
+        while (i < q.len && q.ptr[i] != '&')
+            i++;
+        wxp_span pair = {q.ptr + s, i - s};
+        i++;
+        if (pair.len == 0)
+            continue;
+        const char *eq = memchr(pair.ptr, '=', pair.len);
+        wxp_span name = {pair.ptr, eq ? (size_t)(eq - pair.ptr) : pair.len};
+        if (!wxp_span_eq(name, "algorithm_type")) {
+            cJSON *d = detail3("query", "query", "algorithm_type=RSA|SM2|ALL, or nothing");
+            Wxm_add_quoted(d, "received", name);
+            char qn[80];
+            wxp_quote(qn, sizeof(qn), name, 40);
+            return fail(c, "query", 400, "PARAM_ERROR", d,
+                        "unknown query parameter \"%s\": GET %s takes only algorithm_type", qn,
+                        WXM_CERTIFICATES_PATH);
+        }
+    }
+    char v[16];
+    Wxm_param got = Wxm_query_param(q, "algorithm_type", v, sizeof(v));
+    if (got == WXM_PARAM_ABSENT) {
+        passed(c, "query");
+        return true;
+    }
+    if (got != WXM_PARAM_OK ||
+        (strcmp(v, "RSA") != 0 && strcmp(v, "SM2") != 0 && strcmp(v, "ALL") != 0)) {
+        cJSON *d = detail3("query", "algorithm_type", "RSA, SM2 or ALL");
+        if (got == WXM_PARAM_OK)
+            Wxm_add_quoted(d, "received", wxp_span_of(v));
+        return fail(c, "query", 400, "PARAM_ERROR", d,
+                    "algorithm_type must be RSA (the default), SM2 or ALL");
+    }
+    memcpy(c->algorithm, v, strlen(v) + 1);
+    passed(c, "query");
+    return true;
+}
+
 static bool check_body(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
+    if (c->route == WXM_ROUTE_CERTIFICATES)
+        return check_certificates_query(c);
     if (c->route == WXM_ROUTE_QUERY) {
         Wxm_param got = Wxm_query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid));
         if (got == WXM_PARAM_ABSENT)
@@ -309,11 +393,15 @@ static bool check_merchant(Wxm_ctx *c)
         char sn[96];
         const char *hint = "serial_no must be the serial of your merchant API certificate";
         wxp_quote(sn, sizeof(sn), c->auth.serial_no, 64);
-        if (strcasecmp(sn, want) == 0)
-            hint = "the letter case differs: send the serial in uppercase hex, as printed by "
-                   "openssl x509 -noout -serial";
-        else if (strcmp(sn, cfg->serial) == 0 || strcmp(sn, cfg->platform_serial) == 0 ||
-                 strncmp(sn, "PUB_KEY_ID_", 11) == 0)
+        if (c->auth.serial_no.len == strlen(want) && strcasecmp(sn, want) == 0) {
+            /* Serials are hex: the same number. A widely used SDK default
+             * (wechatpay-node-v3) sends lower case; noted, not refused. */
+            c->warning = "serial_no is in lower case; the service prints serials in upper "
+                         "case hex (accepted: hex is case-insensitive)";
+            passed(c, "merchant");
+            return true;
+        }
+        if (Wxm_keys_is_platform_serial(c->m, sn) || strncmp(sn, "PUB_KEY_ID_", 11) == 0)
             hint = "that is a WeChat Pay key id or platform serial; serial_no names the "
                    "MERCHANT certificate (Wechatpay-Serial is the other direction)";
         else
@@ -403,6 +491,8 @@ static bool check_signature(Wxm_ctx *c)
 
 static bool check_mchid_match(Wxm_ctx *c)
 {
+    if (c->route == WXM_ROUTE_CERTIFICATES) /* the merchant is the signer */
+        return true;
     if (!wxp_span_eq(c->auth.mchid, c->mchid)) {
         cJSON *d = detail3(c->route == WXM_ROUTE_REVERSE ? "body" : "query", "mchid", c->mchid);
         Wxm_add_quoted(d, "received_in_authorization", c->auth.mchid);

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_CONFIG_BYTES (1024 * 1024)
 
@@ -26,6 +27,11 @@ void wxm_config_free(wxm_config *c)
         wxp_key_free(c->merchants[i].cert);
     }
     free(c->merchants);
+    for (size_t i = 0; i < c->nplatforms; i++) {
+        wxp_key_free(c->platforms[i].key);
+        wxp_key_free(c->platforms[i].cert);
+        free(c->platforms[i].pem);
+    }
     wxp_key_free(c->wechatpay_key);
     free(c->admin_token);
     free(c);
@@ -105,19 +111,87 @@ static wxp_err get_bool(ctx *x, const cJSON *obj, const char *name, const char *
 
 typedef wxp_err (*key_loader)(const char *, wxp_key **, wxp_diag *);
 
+static void full_path(const ctx *x, const char *file, char *full, size_t cap)
+{
+    if (file[0] == '/' || !x->base_dir)
+        snprintf(full, cap, "%s", file);
+    else
+        snprintf(full, cap, "%s/%s", x->base_dir, file);
+}
+
 static wxp_err load_key(ctx *x, key_loader fn, const char *file, const char *path, wxp_key **out)
 {
     char full[4096];
     wxp_diag d = {"", ""};
     wxp_err err;
 
-    if (file[0] == '/' || !x->base_dir)
-        snprintf(full, sizeof(full), "%s", file);
-    else
-        snprintf(full, sizeof(full), "%s/%s", x->base_dir, file);
+    full_path(x, file, full, sizeof(full));
     err = fn(full, out, &d);
     if (err)
         return bad(x, path, "%s", d.text);
+    return WXP_OK;
+}
+
+/* A platform certificate and its private key (`path` names it). */
+static wxp_err load_platform(ctx *x, const char *certfile, const char *keyfile, const char *path,
+                             Wxm_platform *p)
+{
+    char full[4096], field[128];
+    wxp_diag d = {"", ""};
+    wxp_err err;
+
+    snprintf(field, sizeof(field), "%s.certificate", path);
+    full_path(x, certfile, full, sizeof(full));
+    if ((err = Wxp_read_file(full, 1 << 20, "certificate", &p->pem, NULL, &d)))
+        return err == WXP_ERR_NOMEM ? err : bad(x, field, "%s", d.text);
+    if ((err = load_key(x, wxp_key_certificate_file, certfile, field, &p->cert)))
+        return err;
+    snprintf(field, sizeof(field), "%s.private_key", path);
+    if ((err = load_key(x, wxp_key_private_file, keyfile, field, &p->key)))
+        return err;
+    if (wxp_key_same(p->cert, p->key) != WXP_OK)
+        return bad(x, field, "is not the private key of %s.certificate (serial %s)", path,
+                   wxp_key_serial(p->cert));
+    return WXP_OK;
+}
+
+/* wechatpay.more_certificates: more platform certificates, each with its
+ * key, listed from the start unless "listed" is false. */
+static wxp_err load_more_platforms(ctx *x, const cJSON *more, wxm_config *c)
+{
+    const cJSON *it;
+    char path[64];
+    wxp_err err;
+
+    if (!cJSON_IsArray(more))
+        return bad(x, "wechatpay.more_certificates",
+                   "must be an array of {\"certificate\", \"private_key\", \"listed\"}");
+    cJSON_ArrayForEach(it, more)
+    {
+        const char *cert, *key;
+        snprintf(path, sizeof(path), "wechatpay.more_certificates[%zu]", c->nplatforms - 1);
+        if (c->nplatforms == WXM_MAX_PLATFORMS)
+            return bad(x, path, "at most %d platform certificates in all", WXM_MAX_PLATFORMS);
+        if (!cJSON_IsObject(it))
+            return bad(x, path, "must be an object with certificate and private_key");
+        char field[96];
+        snprintf(field, sizeof(field), "%s.certificate", path);
+        if ((err = get_str(x, it, "certificate", field, true, &cert)))
+            return err;
+        snprintf(field, sizeof(field), "%s.private_key", path);
+        if ((err = get_str(x, it, "private_key", field, true, &key)))
+            return err;
+        Wxm_platform *p = &c->platforms[c->nplatforms++];
+        int listed = 1;
+        snprintf(field, sizeof(field), "%s.listed", path);
+        if ((err = get_bool(x, it, "listed", field, &listed)) ||
+            (err = load_platform(x, cert, key, path, p)))
+            return err;
+        p->listed = listed != 0;
+        for (size_t k = 0; k + 1 < c->nplatforms; k++)
+            if (strcasecmp(wxp_key_serial(c->platforms[k].cert), wxp_key_serial(p->cert)) == 0)
+                return bad(x, path, "serial %s is listed twice", wxp_key_serial(p->cert));
+    }
     return WXP_OK;
 }
 
@@ -166,13 +240,27 @@ static wxp_err load_merchant(ctx *x, const cJSON *m, size_t i, Wxm_merchant *out
 
 static wxp_err load_wechatpay(ctx *x, const cJSON *w, wxm_config *c)
 {
-    const char *priv, *mode, *id, *certfile;
+    const char *priv, *mode, *id, *certfile, *apiv3;
     wxp_err err;
+    static const char *known[] = {"private_key", "mode",      "public_key_id",
+                                  "certificate", "apiv3_key", "more_certificates"};
 
     if (!cJSON_IsObject(w))
         return bad(x, "wechatpay",
                    "must be an object with private_key, mode and "
                    "public_key_id or certificate");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, w)
+    {
+        bool ok = false;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            ok |= item->string && strcmp(item->string, known[i]) == 0;
+        if (!ok)
+            return bad(x, "wechatpay",
+                       "unknown field \"%s\" (known: private_key, mode, "
+                       "public_key_id, certificate, apiv3_key, more_certificates)",
+                       item->string ? item->string : "?");
+    }
     if ((err = get_str(x, w, "private_key", "wechatpay.private_key", true, &priv)) ||
         (err = load_key(x, wxp_key_private_file, priv, "wechatpay.private_key", &c->wechatpay_key)))
         return err;
@@ -189,25 +277,37 @@ static wxp_err load_wechatpay(ctx *x, const cJSON *w, wxm_config *c)
         (err = get_str(x, w, "certificate", "wechatpay.certificate",
                        c->mode == WXM_MODE_CERTIFICATE, &certfile)))
         return err;
-    if (id && (strncmp(id, "PUB_KEY_ID_", 11) != 0 || strlen(id) >= sizeof(c->serial)))
+    if (id && (strncmp(id, "PUB_KEY_ID_", 11) != 0 || strlen(id) >= sizeof(c->public_key_id)))
         return bad(x, "wechatpay.public_key_id", "\"%s\" must look like PUB_KEY_ID_0114...", id);
-    if (c->mode == WXM_MODE_PUBLIC_KEY) {
-        memcpy(c->serial, id, strlen(id) + 1);
-    }
+    if (id)
+        memcpy(c->public_key_id, id, strlen(id) + 1);
     if (certfile) {
-        wxp_key *cert = NULL;
-        if ((err = load_key(x, wxp_key_certificate_file, certfile, "wechatpay.certificate", &cert)))
+        Wxm_platform *p = &c->platforms[c->nplatforms++];
+        p->listed = true;
+        if ((err = load_platform(x, certfile, priv, "wechatpay", p)))
             return err;
-        if (wxp_key_same(cert, c->wechatpay_key) != WXP_OK) {
-            wxp_key_free(cert);
-            return bad(x, "wechatpay.certificate",
-                       "does not hold the public half of "
-                       "wechatpay.private_key");
-        }
-        snprintf(c->platform_serial, sizeof(c->platform_serial), "%s", wxp_key_serial(cert));
-        if (c->mode == WXM_MODE_CERTIFICATE)
-            snprintf(c->serial, sizeof(c->serial), "%s", wxp_key_serial(cert));
-        wxp_key_free(cert);
+    }
+    if ((err = get_str(x, w, "apiv3_key", "wechatpay.apiv3_key", c->mode == WXM_MODE_CERTIFICATE,
+                       &apiv3)))
+        return err;
+    if (apiv3) {
+        size_t n = strlen(apiv3), printable = 0;
+        for (size_t i = 0; i < n; i++)
+            printable += apiv3[i] > 0x20 && apiv3[i] < 0x7f;
+        if (n != WXP_APIV3_KEY_LEN || printable != n)
+            return bad(x, "wechatpay.apiv3_key",
+                       "must be exactly %d ASCII letters, digits or signs (it has %zu bytes%s): "
+                       "the APIv3 key set in the merchant platform",
+                       WXP_APIV3_KEY_LEN, n, printable != n ? ", some not printable ASCII" : "");
+        memcpy(c->apiv3_key, apiv3, n + 1);
+    }
+    const cJSON *more = cJSON_GetObjectItemCaseSensitive(w, "more_certificates");
+    if (more) {
+        if (!certfile)
+            return bad(x, "wechatpay.more_certificates",
+                       "needs wechatpay.certificate (the first platform certificate)");
+        if ((err = load_more_platforms(x, more, c)))
+            return err;
     }
     return WXP_OK;
 }

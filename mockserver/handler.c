@@ -39,6 +39,8 @@ wxm_err wxm_mock_new(wxm_config *cfg, wxm_mock **out)
         return WXM_E_NOMEM;
     }
     m->cfg = cfg;
+    pthread_mutex_init(&m->keys.lock, NULL);
+    Wxm_keys_reset(m);
     m->orders = Wxm_store_new(cfg->orders);
     m->nonces = Wxm_nonces_new(cfg->nonce_entries);
     m->journal = Wxm_journal_new(cfg->journal_entries, cfg->journal_bytes);
@@ -62,6 +64,7 @@ void wxm_mock_free(wxm_mock *m)
     Wxm_store_free(m->orders);
     Wxm_nonces_free(m->nonces);
     Wxm_journal_free(m->journal);
+    pthread_mutex_destroy(&m->keys.lock);
     wxm_config_free(m->cfg);
     free(m);
 }
@@ -166,23 +169,30 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
     bool has_otn = c.out_trade_no[0] && strlen(c.out_trade_no) == c.out_trade_no_len; /* no NUL */
     if (has_otn)
         Wxm_json_cstring(entry, "out_trade_no", c.out_trade_no);
+    if (c.warning) {
+        Wxm_json_open(entry, "warnings", '[');
+        Wxm_json_cstring(entry, NULL, c.warning);
+        Wxm_json_close(entry, ']');
+    }
     if (!ok) {
         Wxm_api_answer(m, a, c.fail.status,
                        Wxm_error_body(c.fail.code, c.fail.message, c.fail.detail), WXM_STEP_OK,
                        now);
         Wxm_answer_code(a, entry, c.fail.code);
-        if (c.fail.status == 405)
+        if (c.fail.status == 405) /* the path named one endpoint, or none yet */
             Wxm_answer_header(a, "Allow",
-                              c.route == WXM_ROUTE_QUERY && c.fail.check[0] == 'm' &&
-                                      wxp_span_eq(r->method, "POST")
-                                  ? "GET"
+                              strcmp(c.fail.check, "method") == 0 && c.match.path.ptr
+                                  ? (c.route == WXM_ROUTE_REVERSE ? "POST" : "GET")
                                   : "GET, POST");
+    } else if (c.route == WXM_ROUTE_REVERSE) {
+        Wxm_json_cstring(entry, "endpoint", "reverse");
+        Wxm_rule_reverse(&c, a, entry);
+    } else if (c.route == WXM_ROUTE_QUERY) {
+        Wxm_json_cstring(entry, "endpoint", "query");
+        Wxm_rule_query(&c, a, entry);
     } else {
-        Wxm_json_cstring(entry, "endpoint", c.route == WXM_ROUTE_REVERSE ? "reverse" : "query");
-        if (c.route == WXM_ROUTE_REVERSE)
-            Wxm_rule_reverse(&c, a, entry);
-        else
-            Wxm_rule_query(&c, a, entry);
+        Wxm_json_cstring(entry, "endpoint", "certificates");
+        Wxm_rule_certificates(&c, a, entry);
     }
     Wxm_json_int(entry, "status", a->status);
     for (size_t i = 0; i < a->nheaders; i++)

@@ -13,6 +13,7 @@
  *   orderjson.c  orders as the admin API reads and writes them
  *   catalogue.c  the zero-config out_trade_no prefixes
  *   request.c    headers and query parameters of a request by name
+ *   keys.c       the key mode, the signing and listed platform certificates
  *   script.c     scenario steps
  *   store.c      the order store and the order states
  *   journal.c    the journal and its JSON writer
@@ -48,15 +49,26 @@ typedef struct Wxm_merchant {
 
 enum { WXM_MODE_PUBLIC_KEY, WXM_MODE_CERTIFICATE };
 
+/* A platform certificate the mock can list and sign with. */
+#define WXM_MAX_PLATFORMS 8
+typedef struct Wxm_platform {
+    wxp_key *key;  /* private: signs the answers while it is the signing one */
+    wxp_key *cert; /* the certificate (public) */
+    char *pem;     /* its text, sealed into the certificate list */
+    bool listed;   /* listed from the start (the first always is) */
+} Wxm_platform;
+
 struct wxm_config {
     Wxm_merchant *merchants;
     size_t nmerchants;
-    wxp_key *wechatpay_key; /* signs answers */
-    int mode;
-    char serial[80];          /* Wechatpay-Serial of answers */
-    char platform_serial[80]; /* the platform certificate's, when configured */
-    int64_t skew_seconds;     /* request Authorization timestamp window */
-    int zero_config;          /* unknown orders are created (prefix catalogue) */
+    wxp_key *wechatpay_key; /* signs answers in public-key mode */
+    int mode;               /* at start; the admin API may switch it */
+    char public_key_id[80]; /* Wechatpay-Serial in public-key mode ("" if none) */
+    Wxm_platform platforms[WXM_MAX_PLATFORMS]; /* [0] is wechatpay.certificate */
+    size_t nplatforms;
+    char apiv3_key[WXP_APIV3_KEY_LEN + 1]; /* "" when not configured */
+    int64_t skew_seconds;                  /* request Authorization timestamp window */
+    int zero_config;                       /* unknown orders are created (prefix catalogue) */
     size_t max_body_bytes;
     size_t journal_entries;         /* in-memory cap */
     size_t journal_bytes;           /* ... and its byte budget */
@@ -100,7 +112,9 @@ typedef enum Wxm_step_action {
     WXM_STEP_MALFORMED_BODY,
     WXM_STEP_GATEWAY_HTML,
     WXM_STEP_PARAM_ERROR,
-    WXM_STEP_QUERY_ANSWER
+    WXM_STEP_QUERY_ANSWER,
+    WXM_STEP_ROTATE_CERTIFICATE, /* the next platform certificate signs from now on */
+    WXM_STEP_TAMPERED_CIPHERTEXT /* certificate downloads: a sealed text fails its tag */
 } Wxm_step_action;
 
 const char *Wxm_step_name(Wxm_step_action a);
@@ -115,8 +129,13 @@ typedef struct Wxm_step {
 
 /* The default step of an action: whether and when it changes the state. */
 Wxm_step Wxm_step_default(Wxm_step_action a);
+/* Which calls a script plays on: an order's reverse calls, or the
+ * certificate downloads (each takes only the steps that mean something
+ * there). */
+typedef enum Wxm_script_kind { WXM_SCRIPT_ORDER, WXM_SCRIPT_CERTIFICATES } Wxm_script_kind;
 /* Parses a JSON array of steps ("script"); names the bad step and field. */
-wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n, wxp_diag *diag);
+wxp_err Wxm_script_parse(const cJSON *arr, Wxm_script_kind kind, Wxm_step **out, size_t *n,
+                         wxp_diag *diag);
 
 /* The steps as the admin API shows them. */
 cJSON *Wxm_script_json(const Wxm_step *steps, size_t n);
@@ -222,6 +241,38 @@ uint64_t Wxm_journal_total(Wxm_journal *j);
 /* Entries the journal file did not get (write errors since it was set). */
 uint64_t Wxm_journal_file_lost(Wxm_journal *j);
 
+/* ------------------------------------------------------------ keys.c */
+
+/* The key that signs answers now, and the Wechatpay-Serial naming it. */
+typedef struct Wxm_signer {
+    const wxp_key *key;
+    const char *serial;
+} Wxm_signer;
+
+typedef struct Wxm_keys {
+    uint32_t word; /* atomic: mode, signing index, listed bits (keys.c) */
+    pthread_mutex_t lock;
+    Wxm_step script[WXM_MAX_SCRIPT]; /* certificates_script */
+    size_t nsteps, pos;
+} Wxm_keys;
+
+/* Back to the config's start (wxm_mock_new, POST /__admin/reset). */
+void Wxm_keys_reset(wxm_mock *m);
+int Wxm_keys_mode(const wxm_mock *m);
+Wxm_signer Wxm_keys_signer(const wxm_mock *m);
+/* Bit i: cfg->platforms[i] is listed by GET /v3/certificates. */
+uint32_t Wxm_keys_listed(const wxm_mock *m);
+/* A configured platform serial (any case) or the public key id. */
+bool Wxm_keys_is_platform_serial(const wxm_mock *m, const char *serial);
+/* The next platform certificate signs (and is listed); its serial, or
+ * NULL when the config has only one. */
+const char *Wxm_keys_rotate(wxm_mock *m);
+/* The next step of the certificates script (ok when it is played out). */
+Wxm_step Wxm_keys_next_step(wxm_mock *m);
+/* GET /__admin/wechatpay; PUT applies a partial update, all or nothing. */
+cJSON *Wxm_keys_json(wxm_mock *m);
+wxp_err Wxm_keys_update(wxm_mock *m, const cJSON *body, wxp_diag *diag);
+
 /* --------------------------------------------------------- handler.c */
 
 struct wxm_mock {
@@ -233,6 +284,7 @@ struct wxm_mock {
     uint64_t connections_refused; /* atomic: by the listener, at its limit */
     uint64_t requests_timed_out;  /* atomic: closed by the listener's request deadline */
     int trim_wanted;              /* atomic: a reset freed much; the listener trims */
+    Wxm_keys keys;                /* keys.c */
 };
 
 /* ------------------------------------------------------- orderjson.c */
@@ -300,10 +352,11 @@ typedef struct Wxm_verdict {
 
 /* -------------------------------------------------- one API request */
 
-enum { WXM_ROUTE_REVERSE, WXM_ROUTE_QUERY };
+enum { WXM_ROUTE_REVERSE, WXM_ROUTE_QUERY, WXM_ROUTE_CERTIFICATES };
 
 #define WXM_REVERSE_TEMPLATE "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse"
 #define WXM_QUERY_TEMPLATE "/v3/pay/transactions/out-trade-no/{out_trade_no}"
+#define WXM_CERTIFICATES_PATH "/v3/certificates"
 
 /* What the checks learn about a request, in the order they learn it. */
 typedef struct Wxm_ctx {
@@ -316,6 +369,8 @@ typedef struct Wxm_ctx {
     size_t out_trade_no_len;    /* decoded bytes: a %00 is a byte, not the end */
     char mchid[WXP_ID_MAX + 1]; /* from the body (POST) or the query (GET) */
     char appid[WXP_ID_MAX + 1]; /* POST only */
+    char algorithm[8];          /* certificates: RSA, SM2 or ALL */
+    const char *warning;        /* passed, but worth a note in the journal */
     wxp_auth auth;
     const Wxm_merchant *merchant;
     Wxm_json *journal; /* the entry's open "checks" array */
@@ -342,6 +397,7 @@ const char *Wxm_signature_diagnosis(const Wxm_ctx *c, wxp_err e, const char *msg
 /* The answers of the endpoints to a request that passed every check. */
 void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
+void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 
 /* ----------------------------------------------------------- admin.c */
 

@@ -121,7 +121,7 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
     if (v && !cJSON_IsNull(v)) {
         Wxm_step *steps;
         size_t n;
-        if ((err = Wxm_script_parse(v, &steps, &n, diag)))
+        if ((err = Wxm_script_parse(v, WXM_SCRIPT_ORDER, &steps, &n, diag)))
             return err;
         memcpy(o->script, steps, n * sizeof(*steps));
         o->nsteps = n;

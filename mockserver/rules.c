@@ -1,12 +1,14 @@
-/* rules.c: the order rules of the API endpoints. A reverse call decides
+/* rules.c: the rules of the API endpoints. A reverse call decides
  * under the order's lock, from the state before the call and the script's
  * next step, what to answer and how the order changes (now, or after the
- * answer's wait); a query reports the order as it is. */
+ * answer's wait); a query reports the order as it is; the certificate
+ * list seals the listed platform certificates with the APIv3 key. */
 #include "mock_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_DELAY_MS 3000
 
@@ -51,6 +53,20 @@ void wxm_answer_commit(wxm_mock *m, wxm_answer *a)
     Wxm_store_with(m->orders, a->pending->out_trade_no, NULL, apply_pending, a->pending);
     free(a->pending);
     a->pending = NULL;
+}
+
+/* The waits and drops a step asks of the listener. */
+static void transport_fault(const wxm_mock *m, wxm_answer *a, Wxm_step st)
+{
+    switch (st.action) {
+    case WXM_STEP_DELAY: a->wait_ms = st.ms ? st.ms : DEFAULT_DELAY_MS; break;
+    case WXM_STEP_HANG:
+        a->wait_ms = st.ms ? st.ms : m->cfg->hang_ms;
+        a->action = WXM_DROP;
+        break;
+    case WXM_STEP_DROP: a->action = WXM_DROP; break;
+    default: break;
+    }
 }
 
 /* What one reverse call decides under the order's lock. */
@@ -230,17 +246,12 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
         body = Wxm_error_body(d.code, d.message, NULL);
         Wxm_answer_code(a, entry, d.code);
     }
-    Wxm_step_action answer_fault = d.step.action;
-    Wxm_api_answer(m, a, d.status, body, answer_fault, c->now);
-    switch (d.step.action) {
-    case WXM_STEP_DELAY: a->wait_ms = d.step.ms ? d.step.ms : DEFAULT_DELAY_MS; break;
-    case WXM_STEP_HANG:
-        a->wait_ms = d.step.ms ? d.step.ms : m->cfg->hang_ms;
-        a->action = WXM_DROP;
-        break;
-    case WXM_STEP_DROP: a->action = WXM_DROP; break;
-    default: break;
+    if (d.step.action == WXM_STEP_ROTATE_CERTIFICATE) {
+        const char *serial = Wxm_keys_rotate(m);
+        Wxm_json_cstring(entry, "rotated_to", serial ? serial : "(only one certificate)");
     }
+    Wxm_api_answer(m, a, d.status, body, d.step.action, c->now);
+    transport_fault(m, a, d.step);
     if (d.later) {
         struct wxm_pending p = {
             .order_id = d.after.id, .now = c->now, .window = m->cfg->reverse_window_seconds};
@@ -282,4 +293,120 @@ void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     cJSON *b = transaction_json(m, &o, c->mchid);
     Wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
     Wxm_json_cstring(entry, "state_after", Wxm_state_name(o.state));
+}
+
+/* ------------------------------------------------- GET /v3/certificates */
+
+/* RFC 3339 in China time, as the service writes it. */
+static void china_time(int64_t t, char out[40])
+{
+    time_t s = (time_t)(t + 8 * 3600);
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    gmtime_r(&s, &tm);
+    strftime(out, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+/* One listed certificate, sealed with the APIv3 key under a fresh nonce;
+ * NULL when out of memory. `tamper` changes one Base64 digit of the
+ * ciphertext (the tag then fails). */
+static cJSON *sealed_entry(const wxm_config *cfg, const Wxm_platform *p, bool tamper)
+{
+    char nonce[WXP_NONCE_LEN + 1], from[40], to[40], *ct = NULL;
+    int64_t nb = 0, na = 0;
+    if (wxp_nonce(nonce) != WXP_OK || wxp_key_validity(p->cert, &nb, &na) != WXP_OK)
+        return NULL;
+    nonce[12] = '\0'; /* 12 characters, as the service sends */
+    if (wxp_aead_encrypt(cfg->apiv3_key, wxp_span_of(nonce), wxp_span_of("certificate"),
+                         wxp_span_of(p->pem), &ct) != WXP_OK)
+        return NULL;
+    if (tamper)
+        ct[8] = ct[8] == 'A' ? 'B' : 'A';
+    china_time(nb, from);
+    china_time(na, to);
+    cJSON *enc = Wxm_json_object(4, "algorithm", WXP_AEAD_ALGORITHM, "nonce", nonce,
+                                 "associated_data", "certificate", "ciphertext", ct);
+    free(ct);
+    cJSON *e = Wxm_json_object(3, "serial_no", wxp_key_serial(p->cert), "effective_time", from,
+                               "expire_time", to);
+    if (!e || !enc || !cJSON_AddItemToObject(e, "encrypt_certificate", enc)) {
+        cJSON_Delete(e);
+        cJSON_Delete(enc);
+        return NULL;
+    }
+    return e;
+}
+
+void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
+{
+    wxm_mock *m = c->m;
+    const wxm_config *cfg = m->cfg;
+    if (Wxm_keys_mode(m) == WXM_MODE_PUBLIC_KEY) {
+        /* What the service answers a merchant that moved to the WeChat Pay
+         * public key; the Java SDK reads this 404 so. */
+        Wxm_api_answer(m, a, 404,
+                       Wxm_error_body("NOT_FOUND",
+                                      "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥 "
+                                      "(this mock runs in public-key mode: verify answers with "
+                                      "the WeChat Pay public key, or switch the mock to "
+                                      "certificate mode with PUT /__admin/wechatpay)",
+                                      NULL),
+                       WXM_STEP_OK, c->now);
+        Wxm_answer_code(a, entry, "NOT_FOUND");
+        return;
+    }
+    Wxm_step st = Wxm_keys_next_step(m);
+    if (st.action == WXM_STEP_ROTATE_CERTIFICATE) {
+        const char *serial = Wxm_keys_rotate(m);
+        Wxm_json_cstring(entry, "rotated_to", serial ? serial : "(only one certificate)");
+    }
+    cJSON *body = NULL;
+    int status = 200;
+    const char *code = NULL;
+    switch (st.action) {
+    case WXM_STEP_SYSTEM_ERROR:
+        status = 500;
+        code = "SYSTEM_ERROR";
+        body = Wxm_error_body(code, "系统错误 (scripted SYSTEM_ERROR; retry)", NULL);
+        break;
+    case WXM_STEP_FREQUENCY_LIMITED:
+        status = 429;
+        code = "FREQUENCY_LIMITED";
+        body =
+            Wxm_error_body(code, "频率超限 (scripted FREQUENCY_LIMITED; back off and retry)", NULL);
+        break;
+    case WXM_STEP_PARAM_ERROR:
+        status = 400;
+        code = "PARAM_ERROR";
+        body = Wxm_error_body(code, "参数错误 (scripted PARAM_ERROR)", NULL);
+        break;
+    default: {
+        cJSON *list = cJSON_CreateArray();
+        uint32_t listed = Wxm_keys_listed(m);
+        body = cJSON_CreateObject();
+        bool rsa = strcmp(c->algorithm, "SM2") != 0; /* the mock has no SM2 certificates */
+        for (size_t i = 0; list && rsa && i < cfg->nplatforms; i++) {
+            if (!(listed >> i & 1))
+                continue;
+            cJSON *e =
+                sealed_entry(cfg, &cfg->platforms[i], st.action == WXM_STEP_TAMPERED_CIPHERTEXT);
+            if (!e || !cJSON_AddItemToArray(list, e)) {
+                cJSON_Delete(e);
+                cJSON_Delete(list);
+                list = NULL;
+            }
+        }
+        if (!body || !list || !cJSON_AddItemToObject(body, "data", list)) {
+            cJSON_Delete(body);
+            cJSON_Delete(list);
+            body = NULL;
+        }
+    }
+    }
+    Wxm_api_answer(m, a, status, body, st.action, c->now);
+    if (code)
+        Wxm_answer_code(a, entry, code);
+    transport_fault(m, a, st);
+    Wxm_json_cstring(entry, "fault", Wxm_step_name(st.action));
+    Wxm_json_cstring(entry, "signed_by", Wxm_keys_signer(m).serial);
 }

@@ -1,5 +1,6 @@
 /* script.c: scenario scripts, the steps an order plays one per reverse
- * call (README "Scenario scripts"): names, defaults, JSON in and out. */
+ * call, or the certificate downloads one per download (README "Scenario
+ * scripts"): names, defaults, JSON in and out. */
 #include "mock_int.h"
 
 #include <stdarg.h>
@@ -22,6 +23,8 @@ static const char *const step_names[] = {
     [WXM_STEP_GATEWAY_HTML] = "gateway_html",
     [WXM_STEP_PARAM_ERROR] = "param_error",
     [WXM_STEP_QUERY_ANSWER] = "query_answer",
+    [WXM_STEP_ROTATE_CERTIFICATE] = "rotate_certificate",
+    [WXM_STEP_TAMPERED_CIPHERTEXT] = "tampered_ciphertext",
 };
 
 const char *Wxm_step_name(Wxm_step_action a)
@@ -58,7 +61,8 @@ static wxp_err step_fail(wxp_diag *diag, size_t i, const char *fmt, ...)
     return WXP_ERR_ARG;
 }
 
-wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n, wxp_diag *diag)
+wxp_err Wxm_script_parse(const cJSON *arr, Wxm_script_kind kind, Wxm_step **out, size_t *n,
+                         wxp_diag *diag)
 {
     size_t i = 0;
     const cJSON *s;
@@ -93,6 +97,14 @@ wxp_err Wxm_script_parse(const cJSON *arr, Wxm_step **out, size_t *n, wxp_diag *
         if (!err && a == sizeof(step_names) / sizeof(step_names[0]))
             err = step_fail(diag, i, "unknown action \"%s\" (see README: script steps)",
                             action->valuestring);
+        else if (!err && kind == WXM_SCRIPT_ORDER && a == WXM_STEP_TAMPERED_CIPHERTEXT)
+            err = step_fail(diag, i,
+                            "tampered_ciphertext is a step of certificates_script (PUT "
+                            "/__admin/wechatpay): an order's answers hold no sealed text");
+        else if (!err && kind == WXM_SCRIPT_CERTIFICATES && a == WXM_STEP_QUERY_ANSWER)
+            err = step_fail(diag, i,
+                            "query_answer is a step of an order's script, not of "
+                            "certificates_script");
         if (err) {
             free(buf);
             return err;

@@ -32,8 +32,8 @@ static wxp_err at_entry(wxp_diag *diag, size_t i, wxp_err e)
     return e;
 }
 
-static wxp_err open_entry(const Wxp_cert_entry *e, const char *key, size_t i, wxp_platform_cert *out,
-                          wxp_diag *diag)
+static wxp_err open_entry(const Wxp_cert_entry *e, const char *key, size_t i,
+                          wxp_platform_cert *out, wxp_diag *diag)
 {
     char *pem = NULL;
     size_t len = 0;

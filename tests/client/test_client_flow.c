@@ -454,7 +454,8 @@ static void certificate_mode_verifies_with_the_platform_certificate(void **state
         "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
         "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
         "wechatpay_key.pem\","
-        "\"mode\":\"certificate\",\"certificate\":\"keys/wechatpay_cert.pem\"}}";
+        "\"mode\":\"certificate\",\"certificate\":\"keys/wechatpay_cert.pem\","
+        "\"apiv3_key\":\"TESTONLYwxpaymockAPIv3key0000001\"}}";
     wxm_config *cfg = NULL;
     wxm_mock *m = NULL;
     wxm_server *s = NULL;

@@ -13,7 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     Wxm_step *steps = NULL;
     size_t n = 0;
-    if (Wxm_script_parse(j, &steps, &n, NULL) == WXP_OK) {
+    if (Wxm_script_parse(j, size % 2 ? WXM_SCRIPT_CERTIFICATES : WXM_SCRIPT_ORDER, &steps, &n,
+                         NULL) == WXP_OK) {
         FUZZ_ASSERT(n <= WXM_MAX_SCRIPT);
         free(steps);
     }

@@ -293,12 +293,13 @@ static void serial_of_the_wrong_certificate_is_sign_error_with_a_hint(void **sta
     const struct {
         const char *serial, *hint;
     } rows[] = {
-        {"3775b6a45acd588826d15e583a95f5dd00000001", "letter case"},
+        {"3775b6a45acd588826d15e583a95f5dd0000001", "merchant API certificate"},
         {TU_PUBKEY_ID, "MERCHANT certificate"},
         {TU_PLATFORM_SERIAL, "MERCHANT certificate"},
+        {"5157f09efdc096de15ebe81a47057a7200000002", "MERCHANT certificate"},
         {TU_OTHER_SERIAL, "merchant API certificate"},
     };
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char auth[600];
         mt_init(&R, "POST", MT_REVERSE("abc123"), MT_BODY);
         snprintf(auth, sizeof(auth),

@@ -400,7 +400,46 @@ static void config_errors_name_the_field(void **state)
          "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
          "\"wechatpay\":{\"private_key\":\"keys/"
          "wechatpay_key.pem\",\"mode\":\"certificate\",\"certificate\":\"keys/other_cert.pem\"}}",
-         "wechatpay.certificate: does not hold the public half"},
+         "wechatpay.private_key: is not the private key of wechatpay.certificate"},
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"mode\":\"certificate\",\"certificate\":\"keys/"
+         "wechatpay_cert.pem\"}}",
+         "wechatpay.apiv3_key: is required"},
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"mode\":\"certificate\",\"certificate\":\"keys/wechatpay_cert.pem\","
+         "\"apiv3_key\":\"0123456789abcdef0123456789abcde\"}}",
+         "wechatpay.apiv3_key: must be exactly 32 ASCII letters, digits or signs (it has 31 "
+         "bytes)"},
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\","
+         "\"apiv3_key\":\"0123456789abcdef0123456789abcd\u00e9\"}}",
+         "some not printable ASCII"},
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\",\"certificate\":\"keys/"
+         "wechatpay_cert.pem\",\"more_certificates\":[{\"certificate\":\"keys/"
+         "wechatpay_next_cert.pem\",\"private_key\":\"keys/other_key.pem\"}]}}",
+         "wechatpay.more_certificates[0].private_key: is not the private key of "
+         "wechatpay.more_certificates[0].certificate"},
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\",\"certificate\":\"keys/"
+         "wechatpay_cert.pem\",\"more_certificates\":[{\"certificate\":\"keys/"
+         "wechatpay_next_cert.pem\"}]}}",
+         "wechatpay.more_certificates[0].private_key: is required"},
+        {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
+         "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
+         "\"wechatpay\":{\"private_key\":\"keys/"
+         "wechatpay_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\",\"apikey\":\"x\"}}",
+         "unknown field \"apikey\""},
         {"{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/"
          "merchant_cert.pem\",\"appids\":[\"wx1\"]}],"
          "\"wechatpay\":{\"private_key\":\"keys/ec_key.pem\",\"public_key_id\":\"PUB_KEY_ID_01\"}}",
@@ -487,7 +526,8 @@ static void certificate_mode_answers_carry_the_platform_serial(void **state)
         "{\"merchants\":[{\"mchid\":\"1230000109\",\"certificate\":\"keys/merchant_cert.pem\","
         "\"appids\":[\"wxd678efh567hg6787\"]}],\"wechatpay\":{\"private_key\":\"keys/"
         "wechatpay_key.pem\","
-        "\"mode\":\"certificate\",\"certificate\":\"keys/wechatpay_cert.pem\"}}";
+        "\"mode\":\"certificate\",\"certificate\":\"keys/wechatpay_cert.pem\","
+        "\"apiv3_key\":\"TESTONLYwxpaymockAPIv3key0000001\"}}";
     wxm_config *c = NULL;
     wxm_mock *m = NULL;
     wxm_answer a;

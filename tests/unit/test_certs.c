@@ -92,8 +92,7 @@ static void node_vectors_decrypt_and_encrypt_back(void **state)
         assert_int_equal(len, r[i].plain_len);
         assert_memory_equal(plain, r[i].plain, len);
         assert_int_equal(plain[len], '\0');
-        assert_int_equal(wxp_aead_encrypt(r[i].key, wxp_span_of(r[i].nonce),
-                                          wxp_span_of(r[i].aad),
+        assert_int_equal(wxp_aead_encrypt(r[i].key, wxp_span_of(r[i].nonce), wxp_span_of(r[i].aad),
                                           (wxp_span){r[i].plain, r[i].plain_len}, &ct),
                          WXP_OK);
         if (strcmp(ct, r[i].ct) != 0)
@@ -160,9 +159,9 @@ static void bad_keys_and_texts_are_named(void **state)
     assert_int_equal(wxp_aead_decrypt(KEY, wxp_span_of(""), wxp_span_of(""),
                                       wxp_span_of("AAAAAAAAAAAAAAAAAAAAAA=="), &out, NULL, &d),
                      WXP_ERR_AEAD_FORMAT);
-    assert_int_equal(wxp_aead_encrypt(KEY "x", wxp_span_of("n"), wxp_span_of(""),
-                                      wxp_span_of("p"), &out),
-                     WXP_ERR_AEAD_KEY);
+    assert_int_equal(
+        wxp_aead_encrypt(KEY "x", wxp_span_of("n"), wxp_span_of(""), wxp_span_of("p"), &out),
+        WXP_ERR_AEAD_KEY);
 }
 
 static void node_certificate_list_decodes_to_the_fixture_certificates(void **state)
@@ -178,7 +177,8 @@ static void node_certificate_list_decodes_to_the_fixture_certificates(void **sta
     assert_int_equal(l.n, 2);
     assert_string_equal(l.certs[0].serial_no, TU_PLATFORM_SERIAL);
     assert_string_equal(l.certs[1].serial_no, NEXT_SERIAL);
-    wxp_key *a = tu_certificate("wechatpay_cert.pem"), *b = tu_certificate("wechatpay_next_cert.pem");
+    wxp_key *a = tu_certificate("wechatpay_cert.pem"),
+            *b = tu_certificate("wechatpay_next_cert.pem");
     assert_int_equal(wxp_key_same(l.certs[0].key, a), WXP_OK);
     assert_int_equal(wxp_key_same(l.certs[1].key, b), WXP_OK);
     /* Times as listed; the certificate's own validity agrees. */
@@ -250,8 +250,7 @@ static void malformed_lists_are_refused_whole(void **state)
     assert_int_equal(wxp_cert_list_decode(wxp_span_of(dup), KEY, &l, &d), WXP_ERR_CERT_LIST);
     assert_non_null(strstr(d.text, "twice"));
     free(dup);
-    assert_int_equal(wxp_cert_list_decode(wxp_span_of("[]"), KEY, &l, &d),
-                     WXP_ERR_JSON_NOT_OBJECT);
+    assert_int_equal(wxp_cert_list_decode(wxp_span_of("[]"), KEY, &l, &d), WXP_ERR_JSON_NOT_OBJECT);
     assert_int_equal(wxp_cert_list_decode(wxp_span_of("{\"data\":[]}"), KEY, &l, &d), WXP_OK);
     assert_int_equal(l.n, 0);
     free(good);
@@ -305,7 +304,8 @@ static void keyring_lookup_ignores_letter_case(void **state)
     (void)state;
     wxp_keyring *ring = wxp_keyring_new();
     assert_int_equal(wxp_keyring_add(ring, NULL, tu_certificate("wechatpay_cert.pem")), WXP_OK);
-    assert_non_null(wxp_keyring_find(ring, wxp_span_of("5157f09efdc096de15ebe81a47057a7200000002")));
+    assert_non_null(
+        wxp_keyring_find(ring, wxp_span_of("5157f09efdc096de15ebe81a47057a7200000002")));
     assert_non_null(wxp_keyring_find(ring, wxp_span_of(TU_PLATFORM_SERIAL)));
     assert_null(wxp_keyring_find(ring, wxp_span_of("5157F09EFDC096DE15EBE81A47057A720000000")));
     wxp_key *again = tu_certificate("wechatpay_cert.pem");

@@ -402,7 +402,9 @@ static void keyring_holds_both_modes_and_refuses_duplicates(void **state)
     assert_int_equal(wxp_keyring_add(ring, NULL, again), WXP_ERR_ARG);
     assert_ptr_equal(wxp_keyring_find(ring, wxp_span_of(TU_PUBKEY_ID)), pub);
     assert_ptr_equal(wxp_keyring_find(ring, wxp_span_of(TU_PLATFORM_SERIAL)), cert);
-    assert_null(wxp_keyring_find(ring, wxp_span_of("5157f09efdc096de15ebe81a47057a7200000002")));
+    /* Hex: the letter case names the same serial. */
+    assert_ptr_equal(
+        wxp_keyring_find(ring, wxp_span_of("5157f09efdc096de15ebe81a47057a7200000002")), cert);
     assert_null(wxp_keyring_find(ring, wxp_span_of(TU_MERCHANT_SERIAL)));
     /* A public key has no serial of its own: one must be given. */
     wxp_key *nameless = tu_public_key("wechatpay_pub.pem");

@@ -115,7 +115,7 @@ static void unknown_serial_is_its_own_error(void **state)
 {
     fixture *f = *state;
     wxp_diag d = {0};
-    const char *unknown[] = {"PUB_KEY_ID_0000", "5157f09efdc096de15ebe81a47057a7200000002",
+    const char *unknown[] = {"PUB_KEY_ID_0000", "5157f09efdc096de15ebe81a47057a720000000",
                              TU_MERCHANT_SERIAL};
     for (size_t i = 0; i < 3; i++) {
         wxp_response_headers h = headers_of(f->body, unknown[i]);
