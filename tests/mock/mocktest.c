@@ -165,6 +165,8 @@ wxp_err mt_verify_answer(const wxm_answer *a, int64_t now, wxp_diag *diag)
     assert_int_equal(wxp_keyring_add(ring, TU_PUBKEY_ID, tu_public_key("wechatpay_pub.pem")),
                      WXP_OK);
     assert_int_equal(wxp_keyring_add(ring, NULL, tu_certificate("wechatpay_cert.pem")), WXP_OK);
+    assert_int_equal(wxp_keyring_add(ring, NULL, tu_certificate("wechatpay_next_cert.pem")),
+                     WXP_OK);
     wxp_response_headers h = {
         .timestamp = wxp_span_of(mt_header_of(a, "Wechatpay-Timestamp")),
         .nonce = wxp_span_of(mt_header_of(a, "Wechatpay-Nonce")),
