@@ -2,7 +2,12 @@
  * attempt is signed afresh (new nonce and timestamp), handed to the HTTP
  * layer, and its answer judged; a failure that another attempt may cure
  * is retried after a jittered backoff, on the backup base URL after a
- * transport failure. The sync calls are a job on a multi of their own. */
+ * transport failure. The sync calls are a job on a multi of their own.
+ *
+ * A client with the APIv3 key and no WeChat Pay key first downloads the
+ * platform certificates (certs.c); an answer signed under a serial the
+ * client does not know is held while the list is fetched again, once per
+ * answer, and then judged. */
 #include "wxpay_int.h"
 #include "wxp_int.h"
 
@@ -21,6 +26,11 @@ typedef struct job {
     int64_t start_at;   /* monotonic ms when the next attempt may start */
     int64_t started_at; /* of the running attempt */
     char url[2048];
+    bool fetching;     /* the running transfer is a certificate download */
+    int downloads;     /* certificate downloads of this job */
+    bool refetched;    /* this answer already caused a download */
+    bool holding;      /* `held` waits for the download to be judged */
+    Wxpay_answer held; /* an answer signed under an unknown serial */
 } job;
 
 struct wxpay_multi {
@@ -52,16 +62,24 @@ static long backoff_ms(wxpay_client *c, int n)
 
 /* ------------------------------------------------------------ attempts */
 
-/* Starts an attempt; on a local failure returns a result to finish with. */
+/* Starts an attempt (or a certificate download); on a local failure
+ * returns a result to finish with. */
 static wxpay_result *start_attempt(wxpay_multi *m, job *j)
 {
     wxpay_client *c = m->c;
     char *h[WXPAY_MAX_HEADERS], why[200];
-    wxpay_code rc = Wxpay_sign_headers(c, &j->spec, h, why, sizeof(why));
+    Wxpay_spec certs;
+    bool download = j->holding || Wxpay_certs_needed(c);
+    if (download && Wxpay_certs_spec(c, &certs) != WXPAY_OK)
+        return Wxpay_result_new(WXPAY_E_NOMEM, "out of memory");
+    const Wxpay_spec *spec = download ? &certs : &j->spec;
+    wxpay_code rc = Wxpay_sign_headers(c, spec, h, why, sizeof(why));
+    const char *base = j->use_backup && c->backup_url ? c->backup_url : c->base_url;
+    snprintf(j->url, sizeof(j->url), "%s%s", base, spec->target);
+    if (download)
+        Wxpay_spec_clear(&certs);
     if (rc)
         return Wxpay_result_new(rc, "%s", why);
-    const char *base = j->use_backup && c->backup_url ? c->backup_url : c->base_url;
-    snprintf(j->url, sizeof(j->url), "%s%s", base, j->spec.target);
     Wxpay_http_req req = {
         .method = j->spec.method,
         .url = j->url,
@@ -74,11 +92,22 @@ static wxpay_result *start_attempt(wxpay_multi *m, job *j)
         .resolve = c->resolve,
         .nresolve = c->nresolve,
     };
+    if (download) {
+        req.method = "GET";
+        req.body = NULL;
+        req.body_len = 0;
+    }
     rc = Wxpay_http_start(m->http, &req, j);
     Wxpay_free_headers(h);
     if (rc)
         return Wxpay_result_new(rc, "cannot start the transfer: out of memory");
-    j->attempts++;
+    j->fetching = download;
+    if (download) {
+        j->downloads++;
+    } else {
+        j->attempts++;
+        j->refetched = false; /* a new answer may ask for a new list */
+    }
     j->running = true;
     j->started_at = now_ms();
     return NULL;
@@ -92,6 +121,7 @@ static void finish(wxpay_multi *m, job *j, wxpay_result *r)
     if (*p)
         *p = j->next;
     Wxpay_spec_clear(&j->spec);
+    Wxpay_answer_clear(&j->held);
     if (r && r->attempts == 0)
         r->attempts = j->attempts;
     if (j->done)
@@ -101,6 +131,70 @@ static void finish(wxpay_multi *m, job *j, wxpay_result *r)
     free(j);
 }
 
+/* Schedules the next try after a backoff, failing over on a transport
+ * failure; logs it. */
+static void again(wxpay_multi *m, job *j, const wxpay_result *r, bool transport_failed,
+                  int64_t took)
+{
+    wxpay_client *c = m->c;
+    long wait = backoff_ms(c, j->attempts + j->downloads);
+    bool was_backup = j->use_backup;
+    if (transport_failed && c->backup_url)
+        j->use_backup = !j->use_backup; /* fail over (and back) on transport failure */
+    Wxpay_log(c, "attempt %d: %s %s -> %s (%lld ms); retrying in %ld ms%s", j->attempts,
+              j->fetching ? "GET" : j->spec.method, j->url, r->detail, (long long)took, wait,
+              j->use_backup != was_backup
+                  ? (j->use_backup ? " on the backup URL" : " on the base URL")
+                  : "");
+    j->start_at = now_ms() + wait;
+}
+
+/* A certificate download came back: take the list, then go on with the
+ * request (or judge the held answer again). */
+static void download_done(wxpay_multi *m, job *j, Wxpay_answer *a, int64_t took)
+{
+    wxpay_client *c = m->c;
+    bool retry;
+    wxpay_result *r = Wxpay_certs_accept(c, a, &retry);
+    j->fetching = false;
+    if (!r) {
+        finish(m, j, NULL);
+        return;
+    }
+    if (r->code == WXPAY_OK || j->holding) {
+        char got[sizeof(r->detail)];
+        memcpy(got, r->detail, sizeof(got));
+        bool ok = r->code == WXPAY_OK;
+        wxpay_result_free(r);
+        if (!j->holding) {
+            j->start_at = now_ms(); /* now the request itself */
+            return;
+        }
+        /* The held answer, judged with what the list brought (once). */
+        j->holding = false;
+        r = Wxpay_judge(c, &j->spec, &j->held, j->attempts, &retry);
+        Wxpay_answer_clear(&j->held);
+        if (r && !ok) {
+            size_t len = strlen(r->detail);
+            snprintf(r->detail + len, sizeof(r->detail) - len, "; fetching the list again: %s",
+                     got);
+        }
+        if (r && retry && j->attempts <= c->retries) {
+            again(m, j, r, false, took);
+            wxpay_result_free(r);
+            return;
+        }
+        finish(m, j, r);
+        return;
+    }
+    if (retry && j->downloads <= c->retries) {
+        again(m, j, r, a->curl_code != 0, took);
+        wxpay_result_free(r);
+        return;
+    }
+    finish(m, j, r);
+}
+
 /* An attempt came back: judge it, retry or finish. */
 static void attempt_done(wxpay_multi *m, job *j, Wxpay_answer *a)
 {
@@ -108,9 +202,30 @@ static void attempt_done(wxpay_multi *m, job *j, Wxpay_answer *a)
     int64_t took = now_ms() - j->started_at;
     bool retry, transport_failed = a->curl_code != 0;
     j->running = false;
+    if (j->fetching) {
+        download_done(m, j, a, took);
+        return;
+    }
     wxpay_result *r = Wxpay_judge(c, &j->spec, a, j->attempts, &retry);
     if (!r) {
         finish(m, j, NULL);
+        return;
+    }
+    if (r->code == WXPAY_E_VERIFY && r->verify_error == WXP_ERR_RESP_UNKNOWN_SERIAL &&
+        c->apiv3_key[0] && !j->refetched) {
+        /* Perhaps a certificate the client has not downloaded yet (a
+         * rotation): hold this answer, fetch the list, judge it again. */
+        Wxpay_log(c, "attempt %d: %s %s -> %s; fetching the platform certificates again",
+                  j->attempts, j->spec.method, j->url, r->detail);
+        j->refetched = true;
+        j->holding = true;
+        j->held = *a;
+        j->held.body = r->body; /* the judge took the body: take it back */
+        j->held.body_len = r->body_len;
+        r->body = NULL;
+        r->body_len = 0;
+        wxpay_result_free(r);
+        j->start_at = now_ms();
         return;
     }
     if (!retry || j->attempts > c->retries) {
@@ -119,17 +234,8 @@ static void attempt_done(wxpay_multi *m, job *j, Wxpay_answer *a)
         finish(m, j, r);
         return;
     }
-    long wait = backoff_ms(c, j->attempts);
-    bool was_backup = j->use_backup;
-    if (transport_failed && c->backup_url)
-        j->use_backup = !j->use_backup; /* fail over (and back) on transport failure */
-    Wxpay_log(c, "attempt %d: %s %s -> %s (%lld ms); retrying in %ld ms%s", j->attempts,
-              j->spec.method, j->url, r->detail, (long long)took, wait,
-              j->use_backup != was_backup
-                  ? (j->use_backup ? " on the backup URL" : " on the base URL")
-                  : "");
+    again(m, j, r, transport_failed, took);
     wxpay_result_free(r);
-    j->start_at = now_ms() + wait;
 }
 
 /* ---------------------------------------------------------------- multi */
@@ -157,6 +263,7 @@ static void drop_jobs(wxpay_multi *m)
         job *j = m->jobs;
         m->jobs = j->next;
         Wxpay_spec_clear(&j->spec);
+        Wxpay_answer_clear(&j->held);
         free(j);
     }
 }
@@ -193,7 +300,10 @@ wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *method, const cha
     Wxpay_spec s;
     if (!m)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_spec_init(m->c, &s, method, path, params, nparams, json_body);
+    wxpay_code rc = Wxpay_can_verify(m->c);
+    if (rc)
+        return rc;
+    rc = Wxpay_spec_init(m->c, &s, method, path, params, nparams, json_body);
     if (rc) {
         Wxpay_spec_clear(&s);
         return rc;
@@ -207,7 +317,10 @@ wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *otn, const char *
     Wxpay_spec s;
     if (!m)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_spec_reverse(m->c, &s, otn, appid);
+    wxpay_code rc = Wxpay_can_verify(m->c);
+    if (rc)
+        return rc;
+    rc = Wxpay_spec_reverse(m->c, &s, otn, appid);
     if (rc) {
         Wxpay_spec_clear(&s);
         return rc;
@@ -315,6 +428,8 @@ wxpay_code wxpay_request(wxpay_client *c, const char *method, const char *path,
     if (!c || !out)
         return WXPAY_E_ARG;
     wxpay_code rc = Wxpay_spec_init(c, &s, method, path, params, nparams, json_body);
+    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
+        Wxpay_spec_clear(&s);
     return run_one(c, &s, rc, out);
 }
 
@@ -324,5 +439,7 @@ wxpay_code wxpay_reverse(wxpay_client *c, const char *otn, const char *appid, wx
     if (!c || !out)
         return WXPAY_E_ARG;
     wxpay_code rc = Wxpay_spec_reverse(c, &s, otn, appid);
+    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
+        Wxpay_spec_clear(&s);
     return run_one(c, &s, rc, out);
 }

@@ -88,6 +88,15 @@ const char *wxpay_result_body(const wxpay_result *r, size_t *len)
     return r && r->body ? r->body : "";
 }
 
+void Wxpay_signature_headers(const Wxpay_answer *a, wxp_response_headers *h)
+{
+    const int idx[5] = {WXPAY_H_TIMESTAMP, WXPAY_H_NONCE, WXPAY_H_SIGNATURE, WXPAY_H_SERIAL,
+                        WXPAY_H_SIGNATURE_TYPE};
+    wxp_span *out[5] = {&h->timestamp, &h->nonce, &h->signature, &h->serial, &h->signature_type};
+    for (int i = 0; i < 5; i++)
+        *out[i] = a->present[idx[i]] ? wxp_span_of(a->headers[idx[i]]) : (wxp_span){0};
+}
+
 static bool is_json(const Wxpay_answer *a)
 {
     const char *ct = a->headers[WXPAY_H_CONTENT_TYPE];
@@ -132,19 +141,8 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
     }
     if (a->status >= 200 && a->status < 300) {
         /* Nothing in a 2xx answer is trusted before its signature is. */
-        wxp_response_headers h = {
-            .timestamp = a->present[WXPAY_H_TIMESTAMP] ? wxp_span_of(a->headers[WXPAY_H_TIMESTAMP])
-                                                       : (wxp_span){0},
-            .nonce =
-                a->present[WXPAY_H_NONCE] ? wxp_span_of(a->headers[WXPAY_H_NONCE]) : (wxp_span){0},
-            .signature = a->present[WXPAY_H_SIGNATURE] ? wxp_span_of(a->headers[WXPAY_H_SIGNATURE])
-                                                       : (wxp_span){0},
-            .serial = a->present[WXPAY_H_SERIAL] ? wxp_span_of(a->headers[WXPAY_H_SERIAL])
-                                                 : (wxp_span){0},
-            .signature_type = a->present[WXPAY_H_SIGNATURE_TYPE]
-                                  ? wxp_span_of(a->headers[WXPAY_H_SIGNATURE_TYPE])
-                                  : (wxp_span){0},
-        };
+        wxp_response_headers h;
+        Wxpay_signature_headers(a, &h);
         wxp_err e = wxp_response_verify(c->ring, &h, body, (int64_t)time(NULL), c->skew, &d);
         if (e) {
             r->code = WXPAY_E_VERIFY;

@@ -17,6 +17,16 @@ void Wxpay_spec_clear(Wxpay_spec *s)
     memset(s, 0, sizeof(*s));
 }
 
+wxpay_code Wxpay_can_verify(wxpay_client *c)
+{
+    if (c->apiv3_key[0] || wxp_keyring_find(c->ring, wxp_span_of(c->expect_serial)))
+        return WXPAY_OK;
+    return Wxpay_config_error(c, WXPAY_SETTING_WECHATPAY_KEY,
+                              "no WeChat Pay verification key is set (a WeChat Pay public key "
+                              "with its id, a platform certificate, or the APIv3 key to "
+                              "download the platform certificates)");
+}
+
 wxpay_code Wxpay_spec_init(wxpay_client *c, Wxpay_spec *s, const char *method, const char *path,
                            const wxp_param *params, size_t nparams, const char *json_body)
 {
@@ -35,10 +45,6 @@ wxpay_code Wxpay_spec_init(wxpay_client *c, Wxpay_spec *s, const char *method, c
                                   "or set the merchant certificate)");
     if (!c->mchid[0])
         return Wxpay_config_error(c, WXPAY_SETTING_MCHID, "no mchid is set");
-    if (wxp_keyring_find(c->ring, wxp_span_of(c->expect_serial)) == NULL)
-        return Wxpay_config_error(c, WXPAY_SETTING_WECHATPAY_KEY,
-                                  "no WeChat Pay verification key is set (a WeChat Pay public "
-                                  "key with its id, or a platform certificate)");
     if (strlen(method) >= sizeof(s->method) ||
         strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(method))
         return Wxpay_config_error(c, WXPAY_SETTING_REQUEST,
@@ -163,7 +169,8 @@ wxpay_code Wxpay_sign_headers(const wxpay_client *c, const Wxpay_spec *s,
     if (s->body)
         headers[i++] = header_line("Content-Type", "application/json");
     headers[i++] = header_line("User-Agent", c->user_agent);
-    headers[i++] = header_line("Wechatpay-Serial", c->expect_serial);
+    if (c->expect_serial[0]) /* none before the first certificate download */
+        headers[i++] = header_line("Wechatpay-Serial", c->expect_serial);
     for (int k = 0; k < i; k++)
         if (!headers[k]) {
             Wxpay_free_headers(headers);

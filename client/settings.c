@@ -216,6 +216,27 @@ wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path)
     return WXPAY_OK;
 }
 
+wxpay_code wxpay_set_apiv3_key(wxpay_client *c, const char *key)
+{
+    if (!c)
+        return WXPAY_E_ARG;
+    if (!key) {
+        c->apiv3_key[0] = '\0';
+        return WXPAY_OK;
+    }
+    size_t n = strlen(key), printable = 0;
+    for (size_t i = 0; i < n; i++)
+        printable += key[i] > 0x20 && key[i] < 0x7f;
+    if (n != WXP_APIV3_KEY_LEN || printable != n)
+        return Wxpay_config_error(c, WXPAY_SETTING_APIV3_KEY,
+                                  "the APIv3 key must be exactly %d printable ASCII characters "
+                                  "(it has %zu bytes%s)",
+                                  WXP_APIV3_KEY_LEN, n,
+                                  printable != n ? ", not all printable" : "");
+    memcpy(c->apiv3_key, key, n + 1);
+    return WXPAY_OK;
+}
+
 static wxpay_code add_key(wxpay_client *c, wxp_key *k, const char *id, const char *path)
 {
     wxp_err e = wxp_keyring_add(c->ring, id, k);

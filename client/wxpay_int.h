@@ -5,7 +5,9 @@
  *   settings.c  the client handle, its setters and keys
  *   request.c   a request spec, its signed headers, the dry run (pure)
  *   judge.c     results: an answer judged into a wxpay_result (pure)
- *   engine.c    attempts: retries, backoff, failover; async and sync calls
+ *   certs.c     platform certificates downloaded with the APIv3 key (pure)
+ *   engine.c    attempts: retries, backoff, failover, certificate downloads;
+ *               async and sync calls
  */
 #ifndef WXPAY_INT_H
 #define WXPAY_INT_H
@@ -31,7 +33,9 @@ struct wxpay_client {
     wxp_key *merchant_key;
     char merchant_serial[80];
     wxp_keyring *ring;
-    char expect_serial[80]; /* sent as Wechatpay-Serial: the first key added */
+    char expect_serial[80];                /* sent as Wechatpay-Serial: the first key added */
+    char apiv3_key[WXP_APIV3_KEY_LEN + 1]; /* "": platform certificates are not downloaded */
+    int downloads;                         /* certificate lists taken into the ring */
     long connect_ms, total_ms;
     int retries;
     long base_ms, max_ms;
@@ -69,8 +73,12 @@ typedef struct Wxpay_spec {
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
 } Wxpay_spec;
 
-/* Builds the spec: checks the client can sign and verify, expands the
- * template or chain form, copies the body. Errors go to the client. */
+/* WXPAY_OK when the client can verify answers: a WeChat Pay key, or the
+ * APIv3 key to download the platform certificates (a dry run needs
+ * neither). */
+WXPAY_MUST_CHECK wxpay_code Wxpay_can_verify(wxpay_client *c);
+/* Builds the spec: checks the client can sign, expands the template or
+ * chain form, copies the body. Errors go to the client. */
 WXPAY_MUST_CHECK wxpay_code Wxpay_spec_init(wxpay_client *c, Wxpay_spec *s, const char *method,
                                             const char *path, const wxp_param *params,
                                             size_t nparams, const char *json_body);
@@ -113,5 +121,20 @@ wxpay_result *Wxpay_result_new(wxpay_code code, const char *fmt, ...) WXPAY_PRIN
  * body moves into it), and whether another attempt may help. */
 wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answer *a, int attempts,
                           bool *retry);
+/* The Wechatpay-* headers of an answer, as wxp_response_verify() takes them. */
+void Wxpay_signature_headers(const Wxpay_answer *a, wxp_response_headers *h);
+
+/* ------------------------------------------------------------- certs.c */
+
+/* The client cannot verify anything yet and has the APIv3 key: the
+ * platform certificates must be downloaded before the first call. */
+bool Wxpay_certs_needed(const wxpay_client *c);
+/* The spec of GET /v3/certificates. */
+WXPAY_MUST_CHECK wxpay_code Wxpay_certs_spec(wxpay_client *c, Wxpay_spec *s);
+/* Takes a certificate list answer: verified with a certificate it
+ * carries (or one known), opened with the APIv3 key, its certificates
+ * added to the ring. A result either way (code WXPAY_OK when taken; NULL
+ * when out of memory), and whether another download may help. */
+wxpay_result *Wxpay_certs_accept(wxpay_client *c, Wxpay_answer *a, bool *retry);
 
 #endif /* WXPAY_INT_H */

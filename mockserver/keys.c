@@ -102,7 +102,8 @@ cJSON *Wxm_keys_json(wxm_mock *m)
     uint32_t w = load(m);
     cJSON *j = cJSON_CreateObject(), *list = cJSON_CreateArray();
     Wxm_signer s = Wxm_keys_signer(m);
-    cJSON_AddStringToObject(j, "mode", (w & 1) == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
+    cJSON_AddStringToObject(j, "mode",
+                            (w & 1) == WXM_MODE_PUBLIC_KEY ? "public_key" : "certificate");
     cJSON_AddStringToObject(j, "signing_serial", s.serial);
     if (cfg->public_key_id[0])
         cJSON_AddStringToObject(j, "public_key_id", cfg->public_key_id);
@@ -115,9 +116,9 @@ cJSON *Wxm_keys_json(wxm_mock *m)
         cJSON_AddItemToArray(list, c);
     }
     cJSON_AddItemToObject(j, "certificates", list);
-    cJSON_AddItemToObject(j, "certificates_script",
-                          Wxm_script_json(m->keys.script + m->keys.pos,
-                                          m->keys.nsteps - m->keys.pos));
+    cJSON_AddItemToObject(
+        j, "certificates_script",
+        Wxm_script_json(m->keys.script + m->keys.pos, m->keys.nsteps - m->keys.pos));
     pthread_mutex_unlock(&m->keys.lock);
     return j;
 }

@@ -43,6 +43,9 @@ static void usage(FILE *to)
         "  --wechatpay-public-key FILE  WeChat Pay public key [WXPAY_WECHATPAY_PUBLIC_KEY]\n"
         "  --wechatpay-serial ID     its id, PUB_KEY_ID_... [WXPAY_WECHATPAY_SERIAL]\n"
         "  --platform-cert FILE      a platform certificate (repeatable) [WXPAY_PLATFORM_CERT]\n"
+        "  --apiv3-key KEY           the APIv3 key (32 characters): download the platform\n"
+        "                            certificates instead of giving them, and again after a\n"
+        "                            rotation [WXPAY_APIV3_KEY]\n"
         "  --ca-file FILE            CA bundle for https [WXPAY_CA_FILE]\n"
         "  --resolve HOST:PORT:ADDR  send HOST:PORT to ADDR, as curl --resolve [WXPAY_RESOLVE]\n"
         "  --timeout SECONDS         per attempt (default 5) [WXPAY_TIMEOUT]\n"
@@ -51,7 +54,8 @@ static void usage(FILE *to)
         "  --timestamp SECONDS       fixed timestamp, for reproducible signatures "
         "[WXPAY_TIMESTAMP]\n"
         "  --nonce TEXT              fixed nonce, for reproducible signatures [WXPAY_NONCE]\n"
-        "  --dry-run                 print the exact HTTP request; send nothing\n"
+        "  --dry-run                 print the exact HTTP request; send nothing (needs no\n"
+        "                            WeChat Pay key)\n"
         "  --json                    print the outcome as one JSON object\n"
         "  -v, --verbose             show each attempt on stderr\n"
         "  -h, --help                this text\n"
@@ -84,7 +88,7 @@ static int die_usage(const char *fmt, ...)
 typedef struct opts {
     const char *base_url, *backup_url, *mchid, *appid, *private_key, *serial, *merchant_cert;
     const char *pub_key, *pub_id, *ca_file, *resolve, *timeout, *connect_timeout, *retries,
-        *timestamp, *nonce;
+        *timestamp, *nonce, *apiv3_key;
     const char *platform_certs[8];
     int nplatform;
     const char *out_trade_no;
@@ -111,6 +115,7 @@ static const struct {
     {"--retries", "WXPAY_RETRIES", offsetof(opts, retries)},
     {"--timestamp", "WXPAY_TIMESTAMP", offsetof(opts, timestamp)},
     {"--nonce", "WXPAY_NONCE", offsetof(opts, nonce)},
+    {"--apiv3-key", "WXPAY_APIV3_KEY", offsetof(opts, apiv3_key)},
 };
 
 #define SLOT(o, off) (*(const char **)(void *)((char *)(o) + (off)))
@@ -180,10 +185,11 @@ static const char *flags_of(wxpay_setting s)
         return "--serial or WXPAY_SERIAL, or --merchant-cert or WXPAY_MERCHANT_CERT";
     case WXPAY_SETTING_MERCHANT_CERT: return "--merchant-cert or WXPAY_MERCHANT_CERT";
     case WXPAY_SETTING_WECHATPAY_KEY:
-        return "--wechatpay-public-key with --wechatpay-serial, or --platform-cert";
+        return "--wechatpay-public-key with --wechatpay-serial, --platform-cert, or --apiv3-key";
     case WXPAY_SETTING_RESOLVE: return "--resolve";
     case WXPAY_SETTING_NONCE: return "--nonce or WXPAY_NONCE";
     case WXPAY_SETTING_REQUEST: return "OUT_TRADE_NO, --appid";
+    case WXPAY_SETTING_APIV3_KEY: return "--apiv3-key or WXPAY_APIV3_KEY";
     }
     return "";
 }
@@ -216,10 +222,10 @@ static int configure(wxpay_client *c, const opts *o)
     if (!o->serial && !o->merchant_cert)
         return die_usage(
             "--serial (WXPAY_SERIAL) or --merchant-cert (WXPAY_MERCHANT_CERT) is required");
-    if (!o->pub_key && o->nplatform == 0)
+    if (!o->pub_key && o->nplatform == 0 && !o->apiv3_key && !o->dry_run)
         return die_usage(
             "a WeChat Pay key is required: --wechatpay-public-key with --wechatpay-serial, "
-            "or --platform-cert");
+            "--platform-cert, or --apiv3-key to download the platform certificates");
     if (o->pub_key && !o->pub_id)
         return die_usage("--wechatpay-public-key needs --wechatpay-serial (the PUB_KEY_ID_... id)");
     if (o->base_url)
@@ -234,6 +240,8 @@ static int configure(wxpay_client *c, const opts *o)
         TRY(wxpay_add_wechatpay_public_key_file(c, o->pub_key, o->pub_id));
     for (int i = 0; i < o->nplatform; i++)
         TRY(wxpay_add_platform_cert_file(c, o->platform_certs[i]));
+    if (o->apiv3_key)
+        TRY(wxpay_set_apiv3_key(c, o->apiv3_key));
     if (o->ca_file)
         TRY(wxpay_set_ca_file(c, o->ca_file));
     if (o->resolve)

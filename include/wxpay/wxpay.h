@@ -85,7 +85,8 @@ typedef enum wxpay_setting {
     WXPAY_SETTING_WECHATPAY_KEY, /* a public key or a platform certificate */
     WXPAY_SETTING_RESOLVE,
     WXPAY_SETTING_NONCE,
-    WXPAY_SETTING_REQUEST /* the call's own arguments (method, path, ids) */
+    WXPAY_SETTING_REQUEST, /* the call's own arguments (method, path, ids) */
+    WXPAY_SETTING_APIV3_KEY
 } wxpay_setting;
 
 /* The last error of a call that gives no result, in words (never NULL),
@@ -108,6 +109,14 @@ WXPAY_MUST_CHECK wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const 
 WXPAY_MUST_CHECK wxpay_code wxpay_add_wechatpay_public_key_file(wxpay_client *c, const char *path,
                                                                 const char *key_id);
 WXPAY_MUST_CHECK wxpay_code wxpay_add_platform_cert_file(wxpay_client *c, const char *path);
+/* The merchant's APIv3 key (32 characters; NULL: none). With it and no
+ * WeChat Pay key the client downloads the platform certificates (GET
+ * /v3/certificates) before its first call, trusting them only when the
+ * list's answer verifies with a certificate it carries and every entry
+ * authenticates under the key; and, keys or not, it fetches the list
+ * again (once per answer) when an answer names a serial it does not
+ * know, as after a certificate rotation. */
+WXPAY_MUST_CHECK wxpay_code wxpay_set_apiv3_key(wxpay_client *c, const char *key);
 /* Per attempt, in milliseconds (defaults 3000 and 5000). */
 WXPAY_MUST_CHECK wxpay_code wxpay_set_timeouts(wxpay_client *c, long connect_ms, long total_ms);
 /* Retries after the first attempt (default 3); backoff starts at base_ms

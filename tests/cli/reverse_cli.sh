@@ -71,6 +71,28 @@ out=$("$bin/wxpay-example" "$base" "$fx"); rc=$?
 check "the README's library example runs (sync, chain, async)" \
   '[ $rc -eq 0 ] && [[ $out == *"sync: reversed paid_example_1"* ]] && [[ $out == *"ORDER_CLOSED"* ]]'
 
+# The APIv3 key instead of a WeChat Pay key: the certificates are downloaded.
+apiv3=TESTONLYwxpaymockAPIv3key0000001
+bare=(--base-url "$base" --mchid 1230000109 --appid wxd678efh567hg6787
+      --private-key "$k/merchant_key.pem" --merchant-cert "$k/merchant_cert.pem")
+out=$(rev "${bare[@]}" --apiv3-key $apiv3 paid_cli_pk01 2>&1); rc=$?
+check "--apiv3-key against a public-key mock: exit 3, NOT_FOUND from the download" \
+  '[ $rc -eq 3 ] && [[ $out == *"platform certificate download"*NOT_FOUND* ]]'
+curl -s -X PUT "$base/__admin/wechatpay" -d '{"mode":"certificate"}' >/dev/null
+err=$(WXPAY_APIV3_KEY=$apiv3 rev -v "${bare[@]}" paid_cli_dl01 2>&1); rc=$?
+check "WXPAY_APIV3_KEY alone: certificates downloaded, then reversed" \
+  '[ $rc -eq 0 ] && [[ $err == *"downloaded 1 platform certificate"* ]]'
+curl -s -X PUT "$base/__admin/wechatpay" -d '{"certificates_script":["tampered_ciphertext"]}' >/dev/null
+out=$(rev "${bare[@]}" --apiv3-key $apiv3 --json paid_cli_dl02); rc=$?
+check "a tampered download: exit 4, never trusted" \
+  '[ $rc -eq 4 ] && [[ $out == *"\"verify_error\":\"AES-256-GCM authentication failed\""* ]]'
+err=$(rev "${bare[@]}" --apiv3-key short paid_cli_dl03 2>&1); rc=$?
+check "a short APIv3 key exits 2 naming the flag" \
+  '[ $rc -eq 2 ] && [[ $err == *"exactly 32"*"(--apiv3-key or WXPAY_APIV3_KEY)"* ]]'
+err=$(rev "${bare[@]}" paid_cli_dl04 2>&1); rc=$?
+check "no WeChat Pay key and no APIv3 key exits 2 naming the options" \
+  '[ $rc -eq 2 ] && [[ $err == *"--apiv3-key"* ]]'
+
 kill -TERM "$pid"; wait "$pid"; pid=""
 
 # HTTPS with the test CA, the SDKs' hard-coded host pinned to the mock.
@@ -99,7 +121,11 @@ check "a static-RSA suite is refused (AES128-GCM-SHA256)" '! tls_ok -tls1_2 -cip
 check "a CBC suite is refused (ECDHE-RSA-AES128-SHA256)" '! tls_ok -tls1_2 -cipher ECDHE-RSA-AES128-SHA256'
 check "TLS 1.2 with ECDHE-RSA-AES128-GCM-SHA256 is served" 'tls_ok -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256'
 check "TLS 1.3 is served" 'tls_ok -tls1_3'
+
 kill -TERM "$pid"; wait "$pid"; pid=""
+
+out=$(rev "${bare[@]}" --dry-run --timestamp 1554208460 --nonce 593BEC0C930BF1AFEB40B4A08C8FB242 abc123); rc=$?
+check "--dry-run needs no WeChat Pay key" '[ $rc -eq 0 ] && [[ $out == "POST "* ]] && [[ $out != *Wechatpay-Serial* ]]'
 
 # --dry-run: nothing is sent (the mock is gone), the signature is checked by openssl.
 dry=(--dry-run --timestamp 1554208460 --nonce 593BEC0C930BF1AFEB40B4A08C8FB242 1217752501201407033233368018)

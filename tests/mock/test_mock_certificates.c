@@ -120,7 +120,8 @@ static void the_checks_of_every_api_call_apply(void **state)
         int status;
         const char *code, *phrase;
     } rows[] = {
-        {"/v3/certificates?algorithm_type=RSA2", 400, "PARAM_ERROR", "RSA (the default), SM2 or ALL"},
+        {"/v3/certificates?algorithm_type=RSA2", 400, "PARAM_ERROR",
+         "RSA (the default), SM2 or ALL"},
         {"/v3/certificates?algorithm_type=", 400, "PARAM_ERROR", "SM2 or ALL"},
         {"/v3/certificates?mchid=1230000109", 400, "PARAM_ERROR",
          "unknown query parameter \\\"mchid\\\""},
@@ -188,8 +189,8 @@ static void rotation_lists_then_signs_and_reset_restores(void **state)
     wxp_cert_list l;
     wxp_err e;
     admin_ok(m, "PUT", "/__admin/wechatpay",
-             "{\"mode\":\"certificate\",\"listed_serials\":[\"" TU_PLATFORM_SERIAL "\",\"" NEXT_SERIAL
-             "\"]}");
+             "{\"mode\":\"certificate\",\"listed_serials\":[\"" TU_PLATFORM_SERIAL
+             "\",\"" NEXT_SERIAL "\"]}");
     get(m, "/v3/certificates", &a);
     assert_int_equal(decode(&a, &l, &e), 2);
     assert_string_equal(mt_header_of(&a, "Wechatpay-Serial"), TU_PLATFORM_SERIAL);
@@ -226,7 +227,8 @@ static void rotate_certificate_step_switches_between_two_calls(void **state)
     wxp_cert_list l;
     wxp_err e;
     admin_ok(m, "PUT", "/__admin/wechatpay", "{\"mode\":\"certificate\"}");
-    mt_put_order(m, "rotstep01", "{\"trade_state\":\"SUCCESS\",\"script\":[\"rotate_certificate\"]}");
+    mt_put_order(m, "rotstep01",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"rotate_certificate\"]}");
     mt_reverse(m, "rotstep01", &a);
     assert_int_equal(a.status, 200);
     assert_string_equal(mt_header_of(&a, "Wechatpay-Serial"), NEXT_SERIAL);
@@ -290,8 +292,7 @@ static void admin_updates_are_checked_whole(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         wxm_answer a;
         mt_admin(m, "PUT", "/__admin/wechatpay", rows[i].body, &a);
-        if (a.status != 400 || !strstr(a.body, rows[i].phrase) ||
-            !strstr(a.body, rows[i].field))
+        if (a.status != 400 || !strstr(a.body, rows[i].phrase) || !strstr(a.body, rows[i].field))
             fail_msg("%s: %d %.*s", rows[i].body, a.status, (int)a.body_len, a.body);
         wxm_answer_clear(&a);
     }
@@ -302,7 +303,8 @@ static void admin_updates_are_checked_whole(void **state)
     assert_non_null(strstr(a.body, "\"certificates_script\":[]"));
     wxm_answer_clear(&a);
     /* An order's script may not tamper a ciphertext it does not have. */
-    mt_admin(m, "PUT", "/__admin/orders/tamper01", "{\"trade_state\":\"NOTPAY\",\"script\":[\"tampered_ciphertext\"]}", &a);
+    mt_admin(m, "PUT", "/__admin/orders/tamper01",
+             "{\"trade_state\":\"NOTPAY\",\"script\":[\"tampered_ciphertext\"]}", &a);
     assert_int_equal(a.status, 400);
     if (!strstr(a.body, "step of certificates_script"))
         fail_msg("%.*s", (int)a.body_len, a.body);
