@@ -12,15 +12,20 @@
 
 typedef struct kase {
     const char *name, *about, *prefix, *outcome, *state;
-    char *order;                    /* compact JSON for PUT, or NULL */
-    int min_requests, max_requests; /* -1: no bound */
-    long refund;                    /* -1: not checked */
+    const char *group;                /* "reverse", "certificates": --skip-group */
+    char *order;                      /* compact JSON for PUT, or NULL */
+    char *wechatpay;                  /* compact JSON for PUT /__admin/wechatpay, or NULL */
+    bool apiv3_only;                  /* the client gets the APIv3 key and no WeChat Pay key */
+    int min_requests, max_requests;   /* -1: no bound */
+    int min_downloads, max_downloads; /* GET /v3/certificates during the case; -1: no bound */
+    long refund;                      /* -1: not checked */
 } kase;
 
 typedef struct verdict {
     bool pass;
     char out_trade_no[40];
     int requests;
+    int downloads;   /* certificate list requests during the case */
     int exit_status; /* -1: killed or not run */
     double seconds;
     char why[1024];    /* in words a developer acts on */
@@ -34,7 +39,8 @@ typedef struct runner {
     int client_timeout;
     int case_timeout;
     bool strict_exit;
-    char **argv; /* the client command */
+    const char *apiv3_key; /* given to the client as WXPAY_APIV3_KEY */
+    char **argv;           /* the client command */
 } runner;
 
 /* ---------------------------------------------------------- http.c */

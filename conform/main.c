@@ -62,6 +62,8 @@ static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n,
         const cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "requests");
         const cJSON *order = cJSON_GetObjectItemCaseSensitive(c, "order");
         const cJSON *refund = cJSON_GetObjectItemCaseSensitive(e, "refund");
+        const cJSON *wp = cJSON_GetObjectItemCaseSensitive(c, "wechatpay");
+        const cJSON *dl = cJSON_GetObjectItemCaseSensitive(e, "certificate_downloads");
         k->name = str_or(c, "name", NULL);
         k->outcome = str_or(e, "outcome", NULL);
         if (!k->name || !k->outcome) {
@@ -73,6 +75,15 @@ static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n,
         k->prefix = str_or(c, "out_trade_no_prefix", "");
         k->state = str_or(e, "state", NULL);
         k->order = cJSON_IsObject(order) ? cJSON_PrintUnformatted(order) : NULL;
+        k->wechatpay = cJSON_IsObject(wp) ? cJSON_PrintUnformatted(wp) : NULL;
+        k->group = str_or(c, "group", "reverse");
+        k->apiv3_only = strcmp(str_or(c, "client_keys", "all"), "apiv3_key") == 0;
+        k->min_downloads = cJSON_IsNumber(cJSON_GetObjectItem(dl, "min"))
+                               ? cJSON_GetObjectItem(dl, "min")->valueint
+                               : -1;
+        k->max_downloads = cJSON_IsNumber(cJSON_GetObjectItem(dl, "max"))
+                               ? cJSON_GetObjectItem(dl, "max")->valueint
+                               : -1;
         k->min_requests = cJSON_IsNumber(cJSON_GetObjectItem(req, "min"))
                               ? cJSON_GetObjectItem(req, "min")->valueint
                               : 1;
@@ -124,6 +135,12 @@ static int run_client(const runner *r, const kase *k, const char *otn, const cha
         key_env(r, "WXPAY_WECHATPAY_PUBLIC_KEY", "wechatpay_pub.pem");
         setenv("WXPAY_WECHATPAY_SERIAL", "PUB_KEY_ID_01123000010920261128000000000001", 1);
         key_env(r, "WXPAY_PLATFORM_CERT", "wechatpay_cert.pem");
+        setenv("WXPAY_APIV3_KEY", r->apiv3_key, 1);
+        if (k->apiv3_only) { /* it must download the platform certificates */
+            unsetenv("WXPAY_WECHATPAY_PUBLIC_KEY");
+            unsetenv("WXPAY_WECHATPAY_SERIAL");
+            unsetenv("WXPAY_PLATFORM_CERT");
+        }
         snprintf(t, sizeof(t), "%d", r->client_timeout);
         setenv("WXPAY_TIMEOUT", t, 1);
         setenv("WXPAY_CASE", k->name, 1);
@@ -211,7 +228,13 @@ static void judge(const runner *r, const kase *k, verdict *v)
 
     if (v->exit_status == -1)
         fail_why(v, "the client did not finish within %d s and was stopped", r->case_timeout);
-    if (v->requests == 0)
+    if (k->apiv3_only && v->downloads == 0 && k->min_downloads > 0)
+        fail_why(v,
+                 "the client never downloaded the platform certificates: in this case it gets "
+                 "no WeChat Pay key, only WXPAY_APIV3_KEY, and must GET /v3/certificates and "
+                 "open the list with it (exit status %d)",
+                 v->exit_status);
+    if (v->requests == 0 && k->min_requests > 0)
         fail_why(v,
                  "the client sent no request for %s (exit status %d): it must read WXPAY_BASE_URL "
                  "and WXPAY_OUT_TRADE_NO",
@@ -236,8 +259,19 @@ static void judge(const runner *r, const kase *k, verdict *v)
     if (v->requests > 0 && v->requests < k->min_requests)
         fail_why(v, "the client sent %d request%s but should have retried: %s", v->requests,
                  v->requests == 1 ? "" : "s", k->about);
-    if (k->max_requests >= 0 && v->requests > k->max_requests)
+    if (k->max_requests == 0 && v->requests > 0)
+        fail_why(v, "the client sent %d request%s for the order but must not: %s", v->requests,
+                 v->requests == 1 ? "" : "s", k->about);
+    else if (k->max_requests >= 0 && v->requests > k->max_requests)
         fail_why(v, "the client sent %d requests but must not retry: %s", v->requests, k->about);
+    if (k->min_downloads >= 0 && v->downloads < k->min_downloads)
+        fail_why(v,
+                 "the client downloaded the platform certificates %d time%s, expected at least "
+                 "%d (GET /v3/certificates with the APIv3 key WXPAY_APIV3_KEY): %s",
+                 v->downloads, v->downloads == 1 ? "" : "s", k->min_downloads, k->about);
+    if (k->max_downloads >= 0 && v->downloads > k->max_downloads)
+        fail_why(v, "the client downloaded the platform certificates %d times, at most %d: %s",
+                 v->downloads, k->max_downloads, k->about);
     bool want_success = strcmp(k->outcome, "reversed") == 0;
     if (v->exit_status >= 0) {
         if (!want_success && v->exit_status == 0 &&
@@ -273,10 +307,78 @@ static void judge(const runner *r, const kase *k, verdict *v)
     cJSON_Delete(order);
 }
 
+/* The journal's entries of GET /v3/certificates after `seq`; the last seq
+ * seen in *last. */
+static int downloads_since(const runner *r, long long seq, long long *last)
+{
+    cJSON *j = NULL;
+    int n = 0;
+    cf_admin(r->base, "GET", "/__admin/journal", NULL, &j);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "entries"))
+    {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "seq");
+        long long at = cJSON_IsNumber(s) ? (long long)s->valuedouble : 0;
+        if (at > *last)
+            *last = at;
+        n += at > seq && strcmp(str_or(e, "endpoint", ""), "certificates") == 0;
+    }
+    cJSON_Delete(j);
+    return n;
+}
+
+/* The mock's key state as a PUT /__admin/wechatpay body that restores it
+ * (NULL when the mock gave none). */
+static char *wechatpay_state(const runner *r)
+{
+    cJSON *j = NULL, *put = cJSON_CreateObject(), *listed = cJSON_CreateArray();
+    char *text = NULL;
+    if (cf_admin(r->base, "GET", "/__admin/wechatpay", NULL, &j) == 200) {
+        const cJSON *c;
+        cJSON_AddStringToObject(put, "mode", str_or(j, "mode", "public_key"));
+        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "certificates"))
+        {
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "listed")))
+                cJSON_AddItemToArray(listed, cJSON_CreateString(str_or(c, "serial_no", "")));
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "signs_in_certificate_mode")))
+                cJSON_AddStringToObject(put, "signing_serial", str_or(c, "serial_no", ""));
+        }
+        if (cJSON_GetArraySize(listed) > 0) {
+            cJSON_AddItemToObject(put, "listed_serials", listed);
+            listed = NULL;
+        }
+        cJSON_AddItemToObject(put, "certificates_script", cJSON_CreateArray());
+        text = cJSON_PrintUnformatted(put);
+    }
+    cJSON_Delete(listed);
+    cJSON_Delete(put);
+    cJSON_Delete(j);
+    return text;
+}
+
 static void run_case(const runner *r, const kase *k, size_t index, verdict *v)
 {
     char rnd[WXP_NONCE_LEN + 1], path[256], out[128];
+    char *restore = NULL;
+    long long seq = 0;
     memset(v, 0, sizeof(*v));
+    if (k->min_downloads >= 0 || k->max_downloads >= 0)
+        downloads_since(r, 0, &seq);
+    if (k->wechatpay) {
+        cJSON *ans = NULL;
+        restore = wechatpay_state(r);
+        long st = cf_admin(r->base, "PUT", "/__admin/wechatpay", k->wechatpay, &ans);
+        if (st != 200) {
+            v->exit_status = -1;
+            snprintf(v->why, sizeof(v->why),
+                     "the mock refused the case's key set-up (HTTP %ld): %s", st,
+                     str_or(ans, "error", "unreachable"));
+            cJSON_Delete(ans);
+            cJSON_free(restore);
+            return;
+        }
+        cJSON_Delete(ans);
+    }
     if (wxp_nonce(rnd) != WXP_OK)
         memcpy(rnd, "0000000000", 11);
     snprintf(v->out_trade_no, sizeof(v->out_trade_no), "%scf%02zu%.8s", k->prefix, index, rnd);
@@ -299,7 +401,13 @@ static void run_case(const runner *r, const kase *k, size_t index, verdict *v)
     v->seconds = (double)(Wxp_mono_us() - t0) / 1e6;
     tail_of(out, v->output, sizeof(v->output));
     unlink(out);
+    if (k->min_downloads >= 0 || k->max_downloads >= 0)
+        v->downloads = downloads_since(r, seq, &seq);
     judge(r, k, v);
+    if (restore) { /* the next case meets the mock as it was */
+        cf_admin(r->base, "PUT", "/__admin/wechatpay", restore, NULL);
+        cJSON_free(restore);
+    }
 }
 
 /* ---------------------------------------------------------------- main */
@@ -316,12 +424,18 @@ static void usage(FILE *to)
             "For each case the client command runs once with WXPAY_BASE_URL,\n"
             "WXPAY_OUT_TRADE_NO, WXPAY_MCHID, WXPAY_APPID, WXPAY_PRIVATE_KEY, WXPAY_SERIAL,\n"
             "WXPAY_MERCHANT_CERT, WXPAY_WECHATPAY_PUBLIC_KEY, WXPAY_WECHATPAY_SERIAL,\n"
-            "WXPAY_PLATFORM_CERT, WXPAY_TIMEOUT and WXPAY_CASE in its environment, and must\n"
-            "exit 0 exactly when the order ends reversed.\n"
+            "WXPAY_PLATFORM_CERT, WXPAY_APIV3_KEY, WXPAY_TIMEOUT and WXPAY_CASE in its\n"
+            "environment, and must exit 0 exactly when the order ends reversed. In the\n"
+            "cases of group \"certificates\" it gets no WeChat Pay key, only the APIv3\n"
+            "key: it must download the platform certificates.\n"
             "\n"
             "Options:\n"
             "  --list                 list the cases and exit\n"
             "  --case NAME            run only this case (repeatable)\n"
+            "  --skip-group GROUP     leave out a group of cases (repeatable): \"certificates\"\n"
+            "                         for a client that only uses fixed WeChat Pay keys\n"
+            "  --apiv3-key KEY        WXPAY_APIV3_KEY given to the client (default: the\n"
+            "                         bundled config's test key)\n"
             "  --junit FILE           write a JUnit XML report\n"
             "  --json FILE            write a JSON report\n"
             "  --mock-url URL         use a running wxpay-mock (default: start one)\n"
@@ -354,12 +468,13 @@ int main(int argc, char **argv)
     runner r;
     const char *mock_url = NULL, *config = NULL, *junit = NULL, *json = NULL;
     const char *catalogue = WXP_FIXTURES_DIR "/conformance.json";
-    const char *only[64];
-    size_t nonly = 0;
+    const char *only[64], *skip[16];
+    size_t nonly = 0, nskip = 0;
     int list = 0, client_timeout = 0;
     memset(&r, 0, sizeof(r));
     r.fixtures = WXP_FIXTURES_DIR;
     r.case_timeout = 60;
+    r.apiv3_key = "TESTONLYwxpaymockAPIv3key0000001"; /* fixtures/mock.json */
 
     int i;
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -385,6 +500,10 @@ int main(int argc, char **argv)
         i++;
         if (strcmp(a, "--case") == 0 && nonly < 64)
             only[nonly++] = v;
+        else if (strcmp(a, "--skip-group") == 0 && nskip < 16)
+            skip[nskip++] = v;
+        else if (strcmp(a, "--apiv3-key") == 0)
+            r.apiv3_key = v;
         else if (strcmp(a, "--junit") == 0)
             junit = v;
         else if (strcmp(a, "--json") == 0)
@@ -433,6 +552,8 @@ int main(int argc, char **argv)
         bool want = nonly == 0;
         for (size_t o = 0; o < nonly; o++)
             want |= strcmp(only[o], ks[k].name) == 0;
+        for (size_t o = 0; o < nskip; o++)
+            want &= strcmp(skip[o], ks[k].group) != 0;
         if (want)
             sel[nsel++] = k;
     }
@@ -445,6 +566,15 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    for (size_t o = 0; o < nskip; o++) {
+        bool known = false;
+        for (size_t k = 0; k < nk; k++)
+            known |= strcmp(skip[o], ks[k].group) == 0;
+        if (!known) {
+            status = bad("no case is in that group (see the catalogue): ", skip[o]);
+            goto done;
+        }
+    }
     if (i >= argc - 1) {
         status = bad("give the client command after --", NULL);
         goto done;
@@ -452,8 +582,10 @@ int main(int argc, char **argv)
     r.argv = argv + i + 1;
     status = run_all(&r, ks, sel, nsel, mock_url, config, junit, json);
 done:
-    for (size_t k = 0; k < nk; k++)
+    for (size_t k = 0; k < nk; k++) {
         cJSON_free(ks[k].order);
+        cJSON_free(ks[k].wechatpay);
+    }
     free(sel);
     free(ks);
     cJSON_Delete(root);

@@ -109,7 +109,8 @@ static void downloads_the_certificates_before_the_first_call_only(void **state)
     /* The download comes first, and every request passed every check. */
     char *text = Wxm_journal_dump(f->mock->journal, NULL);
     assert_non_null(strstr(text, "\"endpoint\":\"certificates\""));
-    assert_true(strstr(text, "\"endpoint\":\"certificates\"") < strstr(text, "\"endpoint\":\"reverse\""));
+    assert_true(strstr(text, "\"endpoint\":\"certificates\"") <
+                strstr(text, "\"endpoint\":\"reverse\""));
     assert_null(strstr(text, "\"ok\":false"));
     cJSON_free(text);
 }
@@ -121,7 +122,8 @@ static void a_rotation_between_two_calls_is_followed(void **state)
 {
     fixture *f = *state;
     wxpay_result_free(reverse(f, "paid_rot_01", WXPAY_OK));
-    mt_put_order(f->mock, "rot_second", "{\"trade_state\":\"SUCCESS\",\"script\":[\"rotate_certificate\"]}");
+    mt_put_order(f->mock, "rot_second",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"rotate_certificate\"]}");
     wxpay_result *r = reverse(f, "rot_second", WXPAY_OK);
     assert_int_equal(wxpay_result_attempts(r), 1); /* verified, not sent again */
     wxpay_result_free(r);
@@ -136,7 +138,8 @@ static void a_rotation_between_two_calls_is_followed(void **state)
 static void an_unknown_serial_is_fetched_for_once_per_answer(void **state)
 {
     fixture *f = *state;
-    mt_put_order(f->mock, "unk_serial", "{\"trade_state\":\"SUCCESS\",\"script\":[\"unknown_serial\"]}");
+    mt_put_order(f->mock, "unk_serial",
+                 "{\"trade_state\":\"SUCCESS\",\"script\":[\"unknown_serial\"]}");
     wxpay_result *r = reverse(f, "unk_serial", WXPAY_E_VERIFY);
     assert_int_equal(wxpay_result_verify_error(r), WXP_ERR_RESP_UNKNOWN_SERIAL);
     wxpay_result_free(r);
@@ -147,7 +150,8 @@ static void an_unknown_serial_is_fetched_for_once_per_answer(void **state)
 static void a_tampered_download_is_never_trusted_and_nothing_is_sent(void **state)
 {
     fixture *f = *state;
-    admin_ok(f->mock, "PUT", "/__admin/wechatpay", "{\"certificates_script\":[\"tampered_ciphertext\"]}");
+    admin_ok(f->mock, "PUT", "/__admin/wechatpay",
+             "{\"certificates_script\":[\"tampered_ciphertext\"]}");
     mt_put_order(f->mock, "paid_tamper1", "{\"trade_state\":\"SUCCESS\"}");
     wxpay_result *r = reverse(f, "paid_tamper1", WXPAY_E_VERIFY);
     assert_int_equal(wxpay_result_verify_error(r), WXP_ERR_AEAD_TAG);
