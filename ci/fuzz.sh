@@ -14,7 +14,7 @@ cd "$top"
 secs=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(auth response template fields json config script handler client_answer)
+[ ${#targets[@]} -eq 0 ] && targets=(auth response template fields json config script handler client_answer certlist)
 
 ci/deps.sh --fuzz >/dev/null || { echo "ci/fuzz.sh: could not install clang (ci/deps.sh --fuzz)" >&2; exit 2; }
 cmake --preset fuzz -DWXP_WERROR=ON >/dev/null || exit 2

@@ -159,7 +159,7 @@ wxp_err Wxm_keys_update(wxm_mock *m, const cJSON *body, wxp_diag *d)
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
             ok |= it->string && strcmp(it->string, known[i]) == 0;
         if (!ok)
-            return wxp_fail(d, WXP_ERR_ARG, it->string ? it->string : "body",
+            return wxp_fail(d, WXP_ERR_ARG, "body", /* not it->string: freed with the body */
                             "unknown field \"%s\" (known: mode, signing_serial, listed_serials, "
                             "certificates_script)",
                             it->string ? it->string : "?");
