@@ -8,7 +8,7 @@
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
-const { Wechatpay } = require(path.join(process.env.WXPAY_SDK_DIR, 'node_modules', 'wechatpay-axios-plugin'));
+const { Wechatpay, Aes: { AesGcm } } = require(path.join(process.env.WXPAY_SDK_DIR, 'node_modules', 'wechatpay-axios-plugin'));
 
 const K = path.join(process.env.FIXTURES, 'keys');
 const APPID = 'wxd678efh567hg6787';
@@ -130,6 +130,35 @@ async function rejection(promise) {
   await check('certificate mode answers are refused by an SDK that knows only the public key', async () => {
     const e = await rejection(reverse(client(certBase, { [PUB_ID]: fs.readFileSync(path.join(K, 'wechatpay_pub.pem')) }), 'paid_node_cert_02'));
     expect(e.code === 'EV3_RES_HEADER_PLATFORM_SERIAL' || String(e.message).includes('EV3_RES_HEADER_PLATFORM_SERIAL'), e.message);
+  });
+
+  // Certificate mode with nothing but the APIv3 key: the plugin's own
+  // download recipe (its `wxpay crt` command) decrypts the list with its
+  // AesGcm before its verifier checks the list's signature with what it
+  // just decrypted. The recipe must write into the config's live `certs`
+  // (the constructor replaces the object it was given; `wxpay crt` 0.9.6
+  // writes into the old one and so fails against any server).
+  await check('certificate download: the plugin decrypts the list (its AesGcm) and verifies with it', async () => {
+    const conf = {
+      mchid: MCHID,
+      serial: '3775B6A45ACD588826D15E583A95F5DD00000001',
+      privateKey: fs.readFileSync(path.join(K, 'merchant_key.pem')),
+      certs: { any: undefined },
+      baseURL: `${certBase}/`,
+    };
+    const wxDl = new Wechatpay(conf);
+    const injector = (text) => {
+      (JSON.parse(text).data || []).forEach(({ serial_no: serial, encrypt_certificate: { nonce, associated_data: aad, ciphertext } }) => {
+        conf.certs[serial] = AesGcm.decrypt(ciphertext, 'TESTONLYwxpaymockAPIv3key0000001', nonce, aad);
+      });
+      return text;
+    };
+    const list = await wxDl.v3.certificates.get({ transformResponse: [injector, ...wxDl.client.v3.defaults.transformResponse] });
+    expect(list.status === 200 && list.data.data[0].serial_no === PLATFORM_SERIAL, JSON.stringify(list.data));
+    const pem = conf.certs[PLATFORM_SERIAL];
+    expect(pem === fs.readFileSync(path.join(K, 'wechatpay_cert.pem'), 'utf8'), 'the decrypted PEM is not the fixture certificate');
+    const r = await reverse(wxDl, 'paid_node_dl_01');
+    expect(r.status === 200 && r.data.out_trade_no === 'paid_node_dl_01', JSON.stringify(r.data));
   });
 
   console.log(`${passed} passed, ${failed} failed`);
