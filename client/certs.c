@@ -80,10 +80,10 @@ wxpay_result *Wxpay_certs_accept(wxpay_client *c, Wxpay_answer *a, bool *retry)
         e = wxp_cert_list_verify(&l, c->ring, &h, body, (int64_t)time(NULL), c->skew, &d);
         step = "its answer signature does not verify";
     }
-    if (e == WXP_ERR_NOMEM) {
+    if (e) /* nothing of a list that did not verify is kept */
         wxp_cert_list_clear(&l);
+    if (e == WXP_ERR_NOMEM)
         return NULL;
-    }
     if (e) {
         wxpay_result *r = Wxpay_result_new(WXPAY_E_VERIFY,
                                            "platform certificate download (HTTP %ld) not "

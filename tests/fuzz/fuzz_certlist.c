@@ -43,12 +43,13 @@ static char *sealed_list(const char *serial, size_t serial_len, const char *text
     }
     if (body && esc) {
         esc[e] = '\0';
-        snprintf(body, cap,
-                 "{\"data\":[{\"serial_no\":\"%s\",\"effective_time\":\"2026-01-01T00:00:00+08:00\","
-                 "\"expire_time\":\"2031-01-01T00:00:00+08:00\",\"encrypt_certificate\":{"
-                 "\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"0123456789ab\","
-                 "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}}]}",
-                 esc, ct);
+        snprintf(
+            body, cap,
+            "{\"data\":[{\"serial_no\":\"%s\",\"effective_time\":\"2026-01-01T00:00:00+08:00\","
+            "\"expire_time\":\"2031-01-01T00:00:00+08:00\",\"encrypt_certificate\":{"
+            "\"algorithm\":\"AEAD_AES_256_GCM\",\"nonce\":\"0123456789ab\","
+            "\"associated_data\":\"certificate\",\"ciphertext\":\"%s\"}}]}",
+            esc, ct);
     }
     free(esc);
     free(ct);
