@@ -28,6 +28,16 @@ check "bad config exits 2 naming file and field" \
   '[ $rc -eq 2 ] && [[ $err == *"$tmp/bad.json"* ]] && [[ $err == *"merchants[0].mchid"* ]]'
 err=$("$bin" --config "$tmp/missing.json" 2>&1); rc=$?
 check "missing config exits 2 naming the file" '[ $rc -eq 2 ] && [[ $err == *"missing.json"* ]]'
+sed -e 's/"apiv3_key": "TESTONLYwxpaymockAPIv3key0000001"/"apiv3_key": "TESTONLYwxpaymockAPIv3key00000"/' \
+    -e "s#\"keys/#\"$fx/keys/#g" "$fx/mock.json" > "$tmp/short.json"
+err=$("$bin" --config "$tmp/short.json" --port 0 2>&1); rc=$?
+check "a short APIv3 key exits 2 naming wechatpay.apiv3_key" \
+  '[ $rc -eq 2 ] && [[ $err == *"wechatpay.apiv3_key: must be exactly 32"*"(it has 30 bytes)"* ]]'
+sed -e 's/"mode": "public_key"/"mode": "certificate"/' -e '/"apiv3_key"/d' \
+    -e "s#\"keys/#\"$fx/keys/#g" "$fx/mock.json" > "$tmp/nokey.json"
+err=$("$bin" --config "$tmp/nokey.json" --port 0 2>&1); rc=$?
+check "certificate mode without an APIv3 key exits 2 naming it" \
+  '[ $rc -eq 2 ] && [[ $err == *"wechatpay.apiv3_key: is required"* ]]'
 
 # --- a session ------------------------------------------------------------
 exec 3< <(exec "$bin" --port 0 --journal-file "$tmp/journal.jsonl" 2>"$tmp/stderr")
