@@ -3,7 +3,7 @@
 # vectors in fixtures/vectors/ with the `openssl` command line only, never with
 # this project's code, so that the vectors are an independent check of it.
 #
-# Usage: ci/make-fixtures.sh [keys|vectors|tls|next-platform|aead|all]   (default: all)
+# Usage: ci/make-fixtures.sh [keys|vectors|tls|next-platform|service-provider|aead|all]   (default: all)
 #
 # Keys are random: regenerating them invalidates every vector, so "all" remakes
 # both. "vectors" alone re-signs with the keys already committed.
@@ -22,6 +22,8 @@ MERCHANT_SERIAL=3775B6A45ACD588826D15E583A95F5DD00000001
 PLATFORM_SERIAL=5157F09EFDC096DE15EBE81A47057A7200000002
 OTHER_SERIAL=6B1E3A5C7D9F0E2A4B6C8D0E1F2A3B4C00000003
 NEXT_PLATFORM_SERIAL=4E0D6A5B3C2F1E0D9C8B7A6F5E4D3C2B00000004
+SP_MCHID=1900000100
+SP_SERIAL=2F9A8B7C6D5E4F30112233445566778800000005
 PUBKEY_ID=PUB_KEY_ID_01123000010920261128000000000001
 
 make_keys() {
@@ -55,6 +57,18 @@ make_keys() {
   printf '%s\n' "$PUBKEY_ID" > wechatpay_pub_id.txt
   cd "$top"
   make_next_platform
+  make_service_provider
+}
+
+# A service provider (服务商) and its merchant API key and certificate: it
+# signs the partner calls of its sub-merchants.
+make_service_provider() {
+  cd "$keys"
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sp_key.pem
+  openssl req -new -x509 -key sp_key.pem -days 7300 -sha256 \
+    -set_serial "0x$SP_SERIAL" \
+    -subj "/C=CN/O=wxpay-mock test service provider/OU=$SP_MCHID/CN=$SP_MCHID" -out sp_cert.pem
+  cd "$top"
 }
 
 # A second platform certificate with its own key, for rotation tests: the
@@ -165,8 +179,9 @@ case "$what" in
   vectors) make_vectors ;;
   tls) make_tls ;;
   next-platform) make_next_platform ;;
+  service-provider) make_service_provider ;;
   aead) make_aead ;;
   all) make_keys; make_vectors; make_tls; make_aead ;;
-  *) echo "usage: $0 [keys|vectors|tls|next-platform|aead|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [keys|vectors|tls|next-platform|service-provider|aead|all]" >&2; exit 2 ;;
 esac
 echo "fixtures: done ($what)"

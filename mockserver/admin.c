@@ -11,7 +11,8 @@
 typedef struct admin_call {
     wxm_mock *m;
     const wxm_request *r;
-    int64_t now;
+    int64_t now;          /* Unix seconds */
+    int64_t now_ms;       /* ... and milliseconds */
     wxp_span path, query; /* the target split at '?' */
     const char *param;    /* {out_trade_no}, for routes that take one */
 } admin_call;
@@ -94,14 +95,37 @@ static void delete_journal(const admin_call *c, wxm_answer *a)
     answer_flag(a, "cleared");
 }
 
+typedef struct settled {
+    int64_t now_ms;
+    Wxm_order copy;
+} settled;
+
+static void settle_copy(Wxm_order *o, void *ctx)
+{
+    settled *s = ctx;
+    Wxm_order_settle(o, s->now_ms); /* what the next API call would see */
+    s->copy = *o;
+}
+
 static void get_order(const admin_call *c, wxm_answer *a)
 {
-    Wxm_order o;
-    if (!Wxm_store_get(c->m->orders, c->param, &o)) {
+    settled s = {c->now_ms, {0}};
+    if (Wxm_store_with(c->m->orders, c->param, NULL, settle_copy, &s) != WXM_FOUND) {
         admin_error(a, 404, "out_trade_no", "no such order (PUT it first)");
         return;
     }
-    Wxm_answer_json(a, 200, Wxm_order_admin_json(&o));
+    Wxm_answer_json(a, 200, Wxm_order_admin_json(&s.copy));
+}
+
+static void get_catalogue(const admin_call *c, wxm_answer *a)
+{
+    (void)c;
+    cJSON *j = Wxm_catalogue_json();
+    if (!j) {
+        admin_error(a, 500, "", "out of memory");
+        return;
+    }
+    Wxm_answer_json(a, 200, j);
 }
 
 static void put_order(const admin_call *c, wxm_answer *a)
@@ -127,6 +151,10 @@ static void put_order(const admin_call *c, wxm_answer *a)
         admin_error(a, 400, d.field, d.text);
         return;
     }
+    /* An unpaid order waits for its codepay; a paying one settles when due. */
+    o.prepared = o.state == WXM_NOTPAY && !o.auth_code[0];
+    if (o.state == WXM_USERPAYING && o.pay_after_ms > 0)
+        o.pay_at_ms = c->now_ms + o.pay_after_ms;
     Wxm_found f = Wxm_store_put(c->m->orders, &o);
     if (f == WXM_NO_ROOM) {
         char why[200];
@@ -183,6 +211,7 @@ static const struct route {
      put_order, NULL, NULL},
     {"/__admin/wechatpay", "use GET or PUT /__admin/wechatpay", get_wechatpay, put_wechatpay, NULL,
      NULL},
+    {"/__admin/catalogue", "use GET /__admin/catalogue", get_catalogue, NULL, NULL, NULL},
 };
 
 /* Compares without an early exit, so timing says nothing of the token. */
@@ -256,10 +285,10 @@ static bool admin_allowed(const wxm_mock *m, const wxm_request *r, wxm_answer *a
     return true;
 }
 
-void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
+void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now_ms, wxm_answer *a)
 {
     const char *qm = memchr(r->target.ptr, '?', r->target.len);
-    admin_call c = {.m = m, .r = r, .now = now};
+    admin_call c = {.m = m, .r = r, .now = now_ms / 1000, .now_ms = now_ms};
     if (r->headers_seen > r->nheaders) {
         admin_error(a, 431, "headers", "too many headers: the mock reads at most 100");
         return;
@@ -303,5 +332,6 @@ void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
     }
     admin_error(a, 404, "path",
                 "unknown admin endpoint; see README: /__admin/orders/{out_trade_no}, "
-                "/__admin/journal, /__admin/reset, /__admin/health, /__admin/wechatpay");
+                "/__admin/journal, /__admin/reset, /__admin/health, /__admin/wechatpay, "
+                "/__admin/catalogue");
 }

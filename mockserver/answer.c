@@ -214,6 +214,16 @@ void Wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, Wxm_ste
     sign(m, a, fault, now);
 }
 
+void Wxm_api_answer_empty(wxm_mock *m, wxm_answer *a, int status, int64_t now)
+{
+    char rid[48];
+    request_id(m, rid);
+    a->status = status;
+    Wxm_answer_header(a, "Request-ID", rid);
+    if (!m->cfg->no_sign && !a->broken)
+        sign(m, a, WXM_STEP_OK, now);
+}
+
 void Wxm_answer_code(wxm_answer *a, Wxm_json *entry, const char *code)
 {
     Wxm_json_cstring(entry, "code", code);

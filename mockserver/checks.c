@@ -77,16 +77,21 @@ static bool check_method(Wxm_ctx *c)
                 (int)(m.len > 16 ? 16 : m.len), m.ptr);
 }
 
-/* The endpoints this mock serves: template, method, name. */
-static const struct endpoint {
-    int route;
-    const char *tmpl;
-    const char *method;
-    const char *name;
-} endpoints[] = {
-    {WXM_ROUTE_REVERSE, WXM_REVERSE_TEMPLATE, "POST", "reverse"},
-    {WXM_ROUTE_QUERY, WXM_QUERY_TEMPLATE, "GET", "query"},
-    {WXM_ROUTE_CERTIFICATES, WXM_CERTIFICATES_PATH, "GET", "certificates"},
+/* The endpoints this mock serves (README "Endpoints"). */
+#define P "/v3/pay/transactions"
+#define PP "/v3/pay/partner/transactions"
+static const Wxm_endpoint endpoints[] = {
+    {WXM_ROUTE_REVERSE, false, WXM_REVERSE_TEMPLATE, "POST", "reverse"},
+    {WXM_ROUTE_QUERY, false, WXM_QUERY_TEMPLATE, "GET", "query"},
+    {WXM_ROUTE_CERTIFICATES, false, WXM_CERTIFICATES_PATH, "GET", "certificates"},
+    {WXM_ROUTE_CODEPAY, false, P "/codepay", "POST", "codepay"},
+    {WXM_ROUTE_QUERY_ID, false, P "/id/{transaction_id}", "GET", "query_by_id"},
+    {WXM_ROUTE_CLOSE, false, P "/out-trade-no/{out_trade_no}/close", "POST", "close"},
+    {WXM_ROUTE_CODEPAY, true, PP "/codepay", "POST", "partner_codepay"},
+    {WXM_ROUTE_QUERY, true, PP "/out-trade-no/{out_trade_no}", "GET", "partner_query"},
+    {WXM_ROUTE_QUERY_ID, true, PP "/id/{transaction_id}", "GET", "partner_query_by_id"},
+    {WXM_ROUTE_REVERSE, true, PP "/out-trade-no/{out_trade_no}/reverse", "POST", "partner_reverse"},
+    {WXM_ROUTE_CLOSE, true, PP "/out-trade-no/{out_trade_no}/close", "POST", "partner_close"},
 };
 #define NENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
 
@@ -103,7 +108,7 @@ static size_t common_prefix(const char *tmpl, wxp_span path)
 static bool check_path(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
-    const struct endpoint *hit = NULL;
+    const Wxm_endpoint *hit = NULL;
     for (size_t i = 0; i < NENDPOINTS && !hit; i++)
         if (wxp_template_match(endpoints[i].tmpl, c->req->target, &c->match, NULL) == WXP_OK)
             hit = &endpoints[i];
@@ -111,7 +116,7 @@ static bool check_path(Wxm_ctx *c)
         /* Explain against the endpoint of this method that shares the
          * most with the path (reverse for a POST, the query for a GET
          * unless it looks like the certificates). */
-        const struct endpoint *best = NULL;
+        const Wxm_endpoint *best = NULL;
         size_t best_len = 0;
         const char *qm = memchr(c->req->target.ptr, '?', c->req->target.len);
         wxp_span path = {c->req->target.ptr,
@@ -134,12 +139,13 @@ static bool check_path(Wxm_ctx *c)
             cJSON_AddStringToObject(det, "value", "");
         if (e == WXP_ERR_PATH_MISMATCH)
             return fail(c, "path", 404, "NOT_FOUND", det,
-                        "no such endpoint: this mock serves POST %s, GET %s?mchid=... and GET "
-                        "%s; %s",
-                        WXM_REVERSE_TEMPLATE, WXM_QUERY_TEMPLATE, WXM_CERTIFICATES_PATH, d.text);
+                        "no such endpoint (README \"Endpoints\" lists them; the nearest is %s "
+                        "%s): %s",
+                        best->method, best->tmpl, d.text);
         return fail(c, "path", 400, "PARAM_ERROR", det, "%s", d.text);
     }
     c->route = hit->route;
+    c->ep = hit;
     if (!wxp_span_eq(c->req->method, hit->method)) {
         cJSON *d2 = detail3("method", "method", hit->method);
         Wxm_add_quoted(d2, "received", c->req->method);
@@ -147,7 +153,9 @@ static bool check_path(Wxm_ctx *c)
                     hit->name, hit->method,
                     (int)(c->req->method.len > 16 ? 16 : c->req->method.len), c->req->method.ptr);
     }
-    if (c->match.nparams) {
+    if (c->match.nparams && wxp_span_eq(c->match.params[0].name, "transaction_id")) {
+        memcpy(c->transaction_id, c->match.params[0].value, c->match.params[0].value_len + 1);
+    } else if (c->match.nparams) {
         memcpy(c->out_trade_no, c->match.params[0].value, c->match.params[0].value_len + 1);
         c->out_trade_no_len = c->match.params[0].value_len;
     }
@@ -155,11 +163,28 @@ static bool check_path(Wxm_ctx *c)
     return true;
 }
 
+static bool check_transaction_id(Wxm_ctx *c)
+{
+    size_t n = strlen(c->transaction_id);
+    if (n == 0 || n > 32 || strspn(c->transaction_id, "0123456789") != n ||
+        n != c->match.params[0].value_len) {
+        cJSON *det = detail3("uri_template", "transaction_id", "1 to 32 digits");
+        Wxm_add_quoted(det, "value",
+                       (wxp_span){c->match.params[0].value, c->match.params[0].value_len});
+        return fail(c, "transaction_id", 400, "PARAM_ERROR", det,
+                    "transaction_id must be WeChat Pay's order number: 1 to 32 digits");
+    }
+    passed(c, "transaction_id");
+    return true;
+}
+
 static bool check_out_trade_no(Wxm_ctx *c)
 {
     wxp_diag d = {"", ""};
-    if (c->route == WXM_ROUTE_CERTIFICATES)
-        return true;
+    if (c->route == WXM_ROUTE_QUERY_ID)
+        return check_transaction_id(c);
+    if (c->route == WXM_ROUTE_CERTIFICATES || c->route == WXM_ROUTE_CODEPAY)
+        return true; /* no order in the path (codepay's is in the body) */
     wxp_span v = {c->out_trade_no, c->out_trade_no_len};
     if (wxp_check_out_trade_no(v, &d) != WXP_OK) {
         cJSON *det = detail3("uri_template", "out_trade_no", "6 to 32 of [0-9A-Za-z_-|*]");
@@ -237,7 +262,7 @@ static bool check_headers(Wxm_ctx *c)
                     h ? "the Accept header does not admit application/json"
                       : "the Accept header is missing; send Accept: application/json");
     }
-    if (c->route == WXM_ROUTE_REVERSE) {
+    if (strcmp(c->ep->method, "POST") == 0) {
         h = Wxm_find_header(c->req, "Content-Type", NULL);
         if (!h || !is_json_type(h->value)) {
             cJSON *d = detail3("header", "Content-Type", "application/json");
@@ -320,35 +345,19 @@ static bool check_body(Wxm_ctx *c)
     wxp_diag d = {"", ""};
     if (c->route == WXM_ROUTE_CERTIFICATES)
         return check_certificates_query(c);
-    if (c->route == WXM_ROUTE_QUERY) {
-        Wxm_param got = Wxm_query_param(c->match.query, "mchid", c->mchid, sizeof(c->mchid));
-        if (got == WXM_PARAM_ABSENT)
-            return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "mchid=<digits>"),
-                        "the query needs mchid=<your mchid>: GET %s?mchid=1230000109",
-                        WXM_QUERY_TEMPLATE);
-        if (got != WXM_PARAM_OK)
-            return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "1 to 32 digits"),
-                        got == WXM_PARAM_NUL ? "mchid in the query holds a NUL byte (%%00); it "
-                                               "must be 1 to 32 digits"
-                                             : "mchid in the query is longer than 32 characters");
-        if (wxp_check_mchid(wxp_span_of(c->mchid), &d) != WXP_OK)
-            return fail(c, "query", 400, "PARAM_ERROR", detail3("query", "mchid", "1 to 32 digits"),
-                        "%s", d.text);
-        passed(c, "query");
-        return true;
-    }
-    wxp_reverse_request body;
-    wxp_err e = wxp_reverse_request_parse(c->req->body, &body, &d);
+    bool get = strcmp(c->ep->method, "GET") == 0;
+    wxp_err e = get ? Wxm_read_query(c, &d) : Wxm_read_body(c, &d);
     if (e == WXP_ERR_NOMEM)
-        return fail(c, "body", 500, "SYSTEM_ERROR", NULL, "out of memory while parsing the body");
-    if (e != WXP_OK || wxp_check_appid(wxp_span_of(body.appid), &d) != WXP_OK ||
-        wxp_check_mchid(wxp_span_of(body.mchid), &d) != WXP_OK) {
-        cJSON *det = detail3("body", d.field, "{\"appid\":\"<appid>\",\"mchid\":\"<mchid>\"}");
+        return fail(c, "body", 500, "SYSTEM_ERROR", NULL, "out of memory while reading the body");
+    if (e) {
+        cJSON *det = detail3(get ? "query" : "body", d.field, NULL);
+        if (get)
+            return fail(c, "query", 400, "PARAM_ERROR", det, "%s: GET %s?%s", d.text, c->ep->tmpl,
+                        c->ep->partner ? "sp_mchid=1900000100&sub_mchid=1900000109"
+                                       : "mchid=1230000109");
         return fail(c, "body", 400, "PARAM_ERROR", det, "%s", d.text);
     }
-    memcpy(c->mchid, body.mchid, sizeof(c->mchid));
-    memcpy(c->appid, body.appid, sizeof(c->appid));
-    passed(c, "body");
+    passed(c, get ? "query" : "body");
     return true;
 }
 
@@ -493,30 +502,54 @@ static bool check_mchid_match(Wxm_ctx *c)
 {
     if (c->route == WXM_ROUTE_CERTIFICATES) /* the merchant is the signer */
         return true;
-    if (!wxp_span_eq(c->auth.mchid, c->mchid)) {
-        cJSON *d = detail3(c->route == WXM_ROUTE_REVERSE ? "body" : "query", "mchid", c->mchid);
+    const char *where = strcmp(c->ep->method, "POST") == 0 ? "body" : "query";
+    const char *signer = c->ep->partner ? c->sp_mchid : c->mchid;
+    if (!wxp_span_eq(c->auth.mchid, signer)) {
+        cJSON *d = detail3(where, c->ep->partner ? "sp_mchid" : "mchid", signer);
         Wxm_add_quoted(d, "received_in_authorization", c->auth.mchid);
         return fail(c, "mchid_match", 400, "PARAM_ERROR", d,
-                    "mchid in Authorization differs from mchid \"%s\" in the %s", c->mchid,
-                    c->route == WXM_ROUTE_REVERSE ? "body" : "query");
+                    "mchid in Authorization differs from %s \"%s\" in the %s%s",
+                    c->ep->partner ? "sp_mchid" : "mchid", signer, where,
+                    c->ep->partner ? ": a partner call is signed by the service provider" : "");
+    }
+    if (c->ep->partner) {
+        c->sub = Wxm_config_sub(c->merchant, c->mchid);
+        if (!c->sub) {
+            cJSON *d =
+                detail3(where, "sub_mchid",
+                        c->merchant->nsubs ? c->merchant->subs[0].mchid : "a bound sub-merchant");
+            cJSON_AddStringToObject(d, "received", c->mchid);
+            return fail(c, "sub_mchid", 403, "NO_AUTH", d,
+                        "子商户与服务商不存在绑定关系: sub_mchid %s is not bound to service "
+                        "provider %s",
+                        c->mchid, c->merchant->mchid);
+        }
+        passed(c, "sub_mchid");
     }
     passed(c, "mchid_match");
     return true;
 }
 
+static bool appid_bound(Wxm_ctx *c, const Wxm_merchant *m, const char *field, const char *appid)
+{
+    if (!appid[0] || Wxm_merchant_has_appid(m, appid))
+        return true;
+    cJSON *d = detail3("body", field, m->nappids ? m->appids[0] : "");
+    cJSON_AddStringToObject(d, "received", appid);
+    return fail(c, "appid", 403, "NO_AUTH", d, "%s \"%s\" is not bound to %s %s", field, appid,
+                m == c->merchant ? "merchant" : "sub-merchant", m->mchid);
+}
+
 static bool check_appid(Wxm_ctx *c)
 {
-    if (c->route != WXM_ROUTE_REVERSE)
+    if (strcmp(c->ep->method, "POST") != 0 || c->route == WXM_ROUTE_CLOSE)
         return true;
-    for (size_t i = 0; i < c->merchant->nappids; i++)
-        if (strcmp(c->merchant->appids[i], c->appid) == 0) {
-            passed(c, "appid");
-            return true;
-        }
-    cJSON *d = detail3("body", "appid", c->merchant->appids[0]);
-    cJSON_AddStringToObject(d, "received", c->appid);
-    return fail(c, "appid", 403, "NO_AUTH", d, "appid \"%s\" is not bound to merchant %s", c->appid,
-                c->merchant->mchid);
+    bool ok = c->ep->partner ? appid_bound(c, c->merchant, "sp_appid", c->sp_appid) &&
+                                   appid_bound(c, c->sub, "sub_appid", c->appid)
+                             : appid_bound(c, c->merchant, "appid", c->appid);
+    if (ok)
+        passed(c, "appid");
+    return ok;
 }
 
 bool Wxm_check_request(Wxm_ctx *c)

@@ -16,16 +16,23 @@ const char *wxm_default_config_path(void)
     return WXP_FIXTURES_DIR "/mock.json";
 }
 
+static void merchant_clear(Wxm_merchant *m)
+{
+    for (size_t k = 0; k < m->nappids; k++)
+        free(m->appids[k]);
+    free(m->appids);
+    wxp_key_free(m->cert);
+    for (size_t k = 0; k < m->nsubs; k++)
+        merchant_clear(&m->subs[k]);
+    free(m->subs);
+}
+
 void wxm_config_free(wxm_config *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < c->nmerchants; i++) {
-        for (size_t k = 0; k < c->merchants[i].nappids; k++)
-            free(c->merchants[i].appids[k]);
-        free(c->merchants[i].appids);
-        wxp_key_free(c->merchants[i].cert);
-    }
+    for (size_t i = 0; i < c->nmerchants; i++)
+        merchant_clear(&c->merchants[i]);
     free(c->merchants);
     for (size_t i = 0; i < c->nplatforms; i++) {
         wxp_key_free(c->platforms[i].key);
@@ -43,6 +50,22 @@ const Wxm_merchant *Wxm_config_merchant(const wxm_config *c, wxp_span mchid)
         if (wxp_span_eq(mchid, c->merchants[i].mchid))
             return &c->merchants[i];
     return NULL;
+}
+
+const Wxm_merchant *Wxm_config_sub(const Wxm_merchant *sp, const char *mchid)
+{
+    for (size_t i = 0; sp && i < sp->nsubs; i++)
+        if (strcmp(sp->subs[i].mchid, mchid) == 0)
+            return &sp->subs[i];
+    return NULL;
+}
+
+bool Wxm_merchant_has_appid(const Wxm_merchant *m, const char *appid)
+{
+    for (size_t i = 0; m && i < m->nappids; i++)
+        if (strcmp(m->appids[i], appid) == 0)
+            return true;
+    return false;
 }
 
 /* Loading context: where we are, for error messages. */
@@ -195,28 +218,58 @@ static wxp_err load_more_platforms(ctx *x, const cJSON *more, wxm_config *c)
     return WXP_OK;
 }
 
-static wxp_err load_merchant(ctx *x, const cJSON *m, size_t i, Wxm_merchant *out)
+/* merchants[i] (base "merchants[i]"), or a sub-merchant of one (base
+ * "merchants[i].sub_merchants[k]": no certificate, no subs of its own). */
+static wxp_err load_merchant(ctx *x, const cJSON *m, const char *base, bool sub, Wxm_merchant *out)
 {
-    char path[96];
+    char path[160];
     const char *mchid, *cert;
     const cJSON *appids;
     wxp_err err;
 
-    snprintf(path, sizeof(path), "merchants[%zu]", i);
     if (!cJSON_IsObject(m))
-        return bad(x, path, "must be an object");
-    snprintf(path, sizeof(path), "merchants[%zu].mchid", i);
+        return bad(x, base, "must be an object");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, m)
+    {
+        const char *n = it->string ? it->string : "?";
+        if (strcmp(n, "mchid") != 0 && strcmp(n, "appids") != 0 &&
+            (sub || (strcmp(n, "certificate") != 0 && strcmp(n, "sub_merchants") != 0)))
+            return bad(x, base, "unknown field \"%s\" (known: mchid, appids%s)", n,
+                       sub ? "" : ", certificate, sub_merchants");
+    }
+    snprintf(path, sizeof(path), "%s.mchid", base);
     if ((err = get_str(x, m, "mchid", path, true, &mchid)))
         return err;
     if (wxp_check_mchid(wxp_span_of(mchid), NULL))
         return bad(x, path, "\"%s\" must be 1 to 32 digits", mchid);
     memcpy(out->mchid, mchid, strlen(mchid) + 1);
-    snprintf(path, sizeof(path), "merchants[%zu].certificate", i);
-    if ((err = get_str(x, m, "certificate", path, true, &cert)))
-        return err;
-    if ((err = load_key(x, wxp_key_certificate_file, cert, path, &out->cert)))
-        return err;
-    snprintf(path, sizeof(path), "merchants[%zu].appids", i);
+    if (!sub) {
+        snprintf(path, sizeof(path), "%s.certificate", base);
+        if ((err = get_str(x, m, "certificate", path, true, &cert)))
+            return err;
+        if ((err = load_key(x, wxp_key_certificate_file, cert, path, &out->cert)))
+            return err;
+        const cJSON *subs = cJSON_GetObjectItemCaseSensitive(m, "sub_merchants");
+        if (subs) {
+            snprintf(path, sizeof(path), "%s.sub_merchants", base);
+            if (!cJSON_IsArray(subs))
+                return bad(x, path, "must be an array of {\"mchid\", \"appids\"}");
+            out->subs = calloc((size_t)cJSON_GetArraySize(subs) + 1, sizeof(Wxm_merchant));
+            if (!out->subs)
+                return WXP_ERR_NOMEM;
+            const cJSON *s;
+            cJSON_ArrayForEach(s, subs)
+            {
+                snprintf(path, sizeof(path), "%s.sub_merchants[%zu]", base, out->nsubs);
+                err = load_merchant(x, s, path, true, &out->subs[out->nsubs]);
+                out->nsubs++;
+                if (err)
+                    return err;
+            }
+        }
+    }
+    snprintf(path, sizeof(path), "%s.appids", base);
     appids = cJSON_GetObjectItemCaseSensitive(m, "appids");
     if (!cJSON_IsArray(appids) || cJSON_GetArraySize(appids) == 0)
         return bad(x, path, "must be a non-empty array of appid strings");
@@ -226,7 +279,7 @@ static wxp_err load_merchant(ctx *x, const cJSON *m, size_t i, Wxm_merchant *out
     const cJSON *a;
     cJSON_ArrayForEach(a, appids)
     {
-        snprintf(path, sizeof(path), "merchants[%zu].appids[%zu]", i, out->nappids);
+        snprintf(path, sizeof(path), "%s.appids[%zu]", base, out->nappids);
         if (!cJSON_IsString(a) || wxp_check_appid(wxp_span_of(a->valuestring), NULL))
             return bad(x, path, "must be an appid: 1 to 32 of [0-9A-Za-z_-]");
         size_t n = strlen(a->valuestring) + 1;
@@ -378,7 +431,9 @@ static wxp_err parse(const char *json, size_t len, const char *base_dir, wxm_con
     const cJSON *m;
     cJSON_ArrayForEach(m, ms)
     {
-        err = load_merchant(&x, m, c->nmerchants, &c->merchants[c->nmerchants]);
+        char base[32];
+        snprintf(base, sizeof(base), "merchants[%zu]", c->nmerchants);
+        err = load_merchant(&x, m, base, false, &c->merchants[c->nmerchants]);
         c->nmerchants++;
         if (err)
             goto done;

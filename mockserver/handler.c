@@ -150,9 +150,15 @@ static void journal_entry(Wxm_json *e, const wxm_request *r, int64_t now)
 
 void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
 {
+    wxm_handle_ms(m, r, now * 1000, a);
+}
+
+void wxm_handle_ms(wxm_mock *m, const wxm_request *r, int64_t now_ms, wxm_answer *a)
+{
+    int64_t now = now_ms / 1000;
     memset(a, 0, sizeof(*a));
     if (r->target.len >= 9 && memcmp(r->target.ptr, "/__admin/", 9) == 0) {
-        Wxm_admin(m, r, now, a);
+        Wxm_admin(m, r, now_ms, a);
         return;
     }
     Wxm_json e = {0}, *entry = &e;
@@ -162,6 +168,7 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
     c.m = m;
     c.req = r;
     c.now = now;
+    c.now_ms = now_ms;
     Wxm_json_open(entry, "checks", '[');
     c.journal = entry;
     bool ok = Wxm_check_request(&c);
@@ -184,15 +191,17 @@ void wxm_handle(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a)
                               strcmp(c.fail.check, "method") == 0 && c.match.path.ptr
                                   ? (c.route == WXM_ROUTE_REVERSE ? "POST" : "GET")
                                   : "GET, POST");
-    } else if (c.route == WXM_ROUTE_REVERSE) {
-        Wxm_json_cstring(entry, "endpoint", "reverse");
-        Wxm_rule_reverse(&c, a, entry);
-    } else if (c.route == WXM_ROUTE_QUERY) {
-        Wxm_json_cstring(entry, "endpoint", "query");
-        Wxm_rule_query(&c, a, entry);
     } else {
-        Wxm_json_cstring(entry, "endpoint", "certificates");
-        Wxm_rule_certificates(&c, a, entry);
+        Wxm_json_cstring(entry, "endpoint", c.ep->name);
+        switch (c.route) {
+        case WXM_ROUTE_REVERSE: Wxm_rule_reverse(&c, a, entry); break;
+        case WXM_ROUTE_QUERY:
+        case WXM_ROUTE_QUERY_ID: Wxm_rule_query(&c, a, entry); break;
+        case WXM_ROUTE_CERTIFICATES: Wxm_rule_certificates(&c, a, entry); break;
+        case WXM_ROUTE_CODEPAY: Wxm_rule_codepay(&c, a, entry); break;
+        case WXM_ROUTE_CLOSE: Wxm_rule_close(&c, a, entry); break;
+        default: break;
+        }
     }
     Wxm_json_int(entry, "status", a->status);
     for (size_t i = 0; i < a->nheaders; i++)

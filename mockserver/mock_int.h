@@ -6,9 +6,11 @@
  *                sockets, the connection limit, PEM files
  *   handler.c    one request in, one answer out; the journal entry
  *   admin.c      the admin API, a route table
- *   rules.c      the order rules of reverse and query
+ *   pay.c        code payment: codepay and close
+ *   rules.c      the order rules of reverse, query and the certificates
  *   checks.c     the checks every API request passes, in order
  *   sigdiag.c    the expected signed message and the likely mistake
+ *   payloads.c   the bodies and query parameters of the endpoints
  *   answer.c     answers: headers, bodies, signing and its faults
  *   orderjson.c  orders as the admin API reads and writes them
  *   catalogue.c  the zero-config out_trade_no prefixes
@@ -44,7 +46,10 @@ typedef struct Wxm_merchant {
     char mchid[WXP_ID_MAX + 1];
     char **appids;
     size_t nappids;
-    wxp_key *cert; /* merchant API certificate: verifies requests */
+    wxp_key *cert; /* merchant API certificate: verifies requests (NULL: a sub-merchant) */
+    /* A service provider (服务商) signs for the sub-merchants bound to it. */
+    struct Wxm_merchant *subs;
+    size_t nsubs;
 } Wxm_merchant;
 
 enum { WXM_MODE_PUBLIC_KEY, WXM_MODE_CERTIFICATE };
@@ -81,6 +86,10 @@ struct wxm_config {
 };
 
 const Wxm_merchant *Wxm_config_merchant(const wxm_config *c, wxp_span mchid);
+/* The sub-merchant mchid of service provider sp, or NULL when not bound. */
+const Wxm_merchant *Wxm_config_sub(const Wxm_merchant *sp, const char *mchid);
+/* Whether appid is bound to the merchant. */
+bool Wxm_merchant_has_appid(const Wxm_merchant *m, const char *appid);
 
 /* ---------------------------------------- store.c and script.c */
 
@@ -142,12 +151,37 @@ cJSON *Wxm_script_json(const Wxm_step *steps, size_t n);
 
 #define WXM_MAX_SCRIPT 16
 
+/* How a code payment goes (the magic auth codes, README "Code payment"). */
+typedef enum Wxm_outcome {
+    WXM_PAY_PAID,
+    WXM_PAY_USERPAYING_THEN_PAID,
+    WXM_PAY_USERPAYING_THEN_CANCELLED,
+    WXM_PAY_USERPAYING_FOREVER,
+    WXM_PAY_INSUFFICIENT_FUNDS,
+    WXM_PAY_AUTH_CODE_INVALID,
+    WXM_PAY_SYSTEM_ERROR,
+    WXM_PAY_NO_ANSWER,
+    WXM_PAY_NO_ANSWER_PAID,
+    WXM_PAY_OUTCOMES
+} Wxm_outcome;
+
 typedef struct Wxm_order {
     uint64_t id; /* unique in the store's life: set when created or PUT */
     char out_trade_no[WXP_ID_MAX + 1];
-    char mchid[WXP_ID_MAX + 1];
+    char mchid[WXP_ID_MAX + 1]; /* the merchant, or the sub-merchant of sp_mchid */
     char appid[WXP_ID_MAX + 1];
+    char sp_mchid[WXP_ID_MAX + 1]; /* "" unless made through a service provider */
+    char sp_appid[WXP_ID_MAX + 1];
     char transaction_id[WXP_ID_MAX + 1];
+    char trade_type[12];  /* MICROPAY (the default), NATIVE, JSAPI, ... */
+    char auth_code[20];   /* of the codepay that made it, "" otherwise */
+    uint32_t content;     /* a hash of that codepay's content: a reuse is told apart */
+    bool prepared;        /* PUT by the admin API for a codepay still to come */
+    bool pay_succeeds;    /* when pay_at_ms comes: SUCCESS, else PAYERROR */
+    int64_t pay_after_ms; /* admin: how long a USERPAYING order waits (0: default) */
+    int64_t pay_at_ms;    /* Unix ms a USERPAYING order settles; 0: never by itself */
+    int64_t success_time; /* Unix seconds it was paid, 0 if not */
+    bool fresh;           /* made by this very codepay call (pay.c) */
     Wxm_state state;
     int64_t amount;     /* fen */
     int64_t created_at; /* Unix seconds */
@@ -178,6 +212,13 @@ typedef enum Wxm_found {
 } Wxm_found;
 Wxm_found Wxm_store_with(Wxm_store *s, const char *out_trade_no, const Wxm_order *init,
                          Wxm_order_fn fn, void *ctx);
+/* A USERPAYING order whose time has come settles (SUCCESS, or PAYERROR
+ * for a user who cancelled). Called under the order's lock by every rule
+ * that reads an order, so no answer shows a state that is already past. */
+void Wxm_order_settle(Wxm_order *o, int64_t now_ms);
+/* Runs fn on the order whose transaction_id is tid (a scan: the mock keys
+ * orders by out_trade_no). WXM_ABSENT when none. */
+Wxm_found Wxm_store_with_transaction(Wxm_store *s, const char *tid, Wxm_order_fn fn, void *ctx);
 /* Replaces (or creates) an order. */
 Wxm_found Wxm_store_put(Wxm_store *s, const Wxm_order *o);
 uint64_t Wxm_store_evicted(Wxm_store *s);
@@ -299,6 +340,16 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag);
 /* The zero-config catalogue: how an unknown order whose out_trade_no starts
  * with a known prefix begins life. Returns false for ORDER_NOT_EXIST. */
 bool Wxm_catalogue_order(const char *out_trade_no, int64_t now, Wxm_order *o);
+/* The magic auth codes and outcome names (README "Code payment"). */
+#define WXM_DEFAULT_PAY_AFTER_MS 8000
+const char *Wxm_outcome_name(Wxm_outcome o);
+bool Wxm_outcome_parse(wxp_span name, Wxm_outcome *out);
+/* 18 digits, starting 10 to 15, as a WeChat payment code. */
+bool Wxm_auth_code_valid(const char *code);
+/* The magic code's outcome; any other valid code pays at once. */
+Wxm_outcome Wxm_auth_code_outcome(const char *code);
+/* GET /__admin/catalogue. */
+cJSON *Wxm_catalogue_json(void);
 
 /* ---------------------------------------------------------- answer.c */
 
@@ -314,6 +365,8 @@ void Wxm_answer_code(wxm_answer *a, Wxm_json *entry, const char *code);
  * headers, corrupted as `fault` says. */
 void Wxm_api_answer(wxm_mock *m, wxm_answer *a, int status, cJSON *body, Wxm_step_action fault,
                     int64_t now);
+/* A signed answer with no body (204). */
+void Wxm_api_answer_empty(wxm_mock *m, wxm_answer *a, int status, int64_t now);
 /* An object of n string members, given as key, value, ...; NULL when out
  * of memory (never a partial object). */
 cJSON *Wxm_json_object(int n, ...);
@@ -352,11 +405,37 @@ typedef struct Wxm_verdict {
 
 /* -------------------------------------------------- one API request */
 
-enum { WXM_ROUTE_REVERSE, WXM_ROUTE_QUERY, WXM_ROUTE_CERTIFICATES };
+enum {
+    WXM_ROUTE_REVERSE,
+    WXM_ROUTE_QUERY,
+    WXM_ROUTE_CERTIFICATES,
+    WXM_ROUTE_CODEPAY,
+    WXM_ROUTE_QUERY_ID,
+    WXM_ROUTE_CLOSE
+};
 
 #define WXM_REVERSE_TEMPLATE "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse"
 #define WXM_QUERY_TEMPLATE "/v3/pay/transactions/out-trade-no/{out_trade_no}"
 #define WXM_CERTIFICATES_PATH "/v3/certificates"
+
+/* An endpoint the mock serves (checks.c holds the table). */
+typedef struct Wxm_endpoint {
+    int route;          /* what it does */
+    bool partner;       /* the service provider form (sp_mchid, sub_mchid) */
+    const char *tmpl;   /* path template */
+    const char *method; /* GET or POST */
+    const char *name;   /* in the journal: "reverse", "partner_codepay", ... */
+} Wxm_endpoint;
+
+/* A codepay body, as the checks read it. */
+typedef struct Wxm_codepay {
+    char description[128];
+    char auth_code[24];
+    char currency[8];
+    char device_id[33];
+    char attach[129];
+    int64_t total;
+} Wxm_codepay;
 
 /* What the checks learn about a request, in the order they learn it. */
 typedef struct Wxm_ctx {
@@ -364,13 +443,20 @@ typedef struct Wxm_ctx {
     const wxm_request *req;
     int64_t now;
     int route;
+    const Wxm_endpoint *ep;
     wxp_match match;
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
-    size_t out_trade_no_len;    /* decoded bytes: a %00 is a byte, not the end */
-    char mchid[WXP_ID_MAX + 1]; /* from the body (POST) or the query (GET) */
-    char appid[WXP_ID_MAX + 1]; /* POST only */
-    char algorithm[8];          /* certificates: RSA, SM2 or ALL */
-    const char *warning;        /* passed, but worth a note in the journal */
+    size_t out_trade_no_len;                    /* decoded bytes: a %00 is a byte, not the end */
+    char transaction_id[WXP_PARAM_MAX_LEN + 1]; /* the id routes */
+    char mchid[WXP_ID_MAX + 1];    /* from the body (POST) or the query (GET); partner: sub_mchid */
+    char appid[WXP_ID_MAX + 1];    /* partner: sub_appid ("" when not given) */
+    char sp_mchid[WXP_ID_MAX + 1]; /* partner forms */
+    char sp_appid[WXP_ID_MAX + 1];
+    Wxm_codepay pay;         /* codepay */
+    const Wxm_merchant *sub; /* partner: the sub-merchant, once checked */
+    int64_t now_ms;
+    char algorithm[8];   /* certificates: RSA, SM2 or ALL */
+    const char *warning; /* passed, but worth a note in the journal */
     wxp_auth auth;
     const Wxm_merchant *merchant;
     Wxm_json *journal; /* the entry's open "checks" array */
@@ -380,6 +466,14 @@ typedef struct Wxm_ctx {
 /* Runs every check of README "Checks" in order; false at the first that
  * fails, with ctx->fail filled (status, code, message, detail). */
 bool Wxm_check_request(Wxm_ctx *ctx);
+
+/* -------------------------------------------------------- payloads.c */
+
+/* The body of a POST route into ctx (ids, codepay fields); WXP_ERR_NOMEM,
+ * or a refusal with diag->field the field's path. */
+wxp_err Wxm_read_body(Wxm_ctx *c, wxp_diag *diag);
+/* The query of a GET route: mchid, or sp_mchid and sub_mchid. */
+wxp_err Wxm_read_query(Wxm_ctx *c, wxp_diag *diag);
 
 /* --------------------------------------------------------- sigdiag.c */
 
@@ -396,13 +490,31 @@ const char *Wxm_signature_diagnosis(const Wxm_ctx *c, wxp_err e, const char *msg
 
 /* The answers of the endpoints to a request that passed every check. */
 void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
+/* Shared with pay.c: */
+void Wxm_china_time(int64_t t, char out[40]);
+/* The order as a transaction, as a query answers it; NULL: out of memory. */
+cJSON *Wxm_transaction_json(const wxm_mock *m, const Wxm_order *o);
+/* A catalogue order takes its first caller's ids. */
+void Wxm_order_adopt(Wxm_order *o, const Wxm_ctx *c);
+/* Whether the order is the caller's (the same merchant, through the same
+ * service provider or none). */
+bool Wxm_order_is_callers(const Wxm_order *o, const Wxm_ctx *c);
+void Wxm_answer_not_found(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, bool with_detail);
+void Wxm_answer_cannot_create(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, Wxm_found why);
+/* The wait or the drop a step asks of the listener. */
+void Wxm_transport_fault(const wxm_mock *m, wxm_answer *a, Wxm_step st);
 void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
+
+/* ------------------------------------------------------------- pay.c */
+
+void Wxm_rule_codepay(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
+void Wxm_rule_close(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 
 /* ----------------------------------------------------------- admin.c */
 
 /* Answers a request under /__admin/. */
-void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now, wxm_answer *a);
+void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now_ms, wxm_answer *a);
 
 /* ------------------------------------------------------------ wire.c */
 

@@ -12,7 +12,23 @@ cJSON *Wxm_order_admin_json(const Wxm_order *o)
     cJSON_AddStringToObject(j, "mchid", o->mchid);
     cJSON_AddStringToObject(j, "appid", o->appid);
     cJSON_AddStringToObject(j, "transaction_id", o->transaction_id);
+    if (o->sp_mchid[0]) {
+        cJSON_AddStringToObject(j, "sp_mchid", o->sp_mchid);
+        cJSON_AddStringToObject(j, "sp_appid", o->sp_appid);
+    }
+    cJSON_AddStringToObject(j, "trade_type", o->trade_type[0] ? o->trade_type : "MICROPAY");
     cJSON_AddStringToObject(j, "trade_state", Wxm_state_name(o->state));
+    if (o->auth_code[0])
+        cJSON_AddStringToObject(j, "auth_code", o->auth_code);
+    if (o->success_time)
+        cJSON_AddNumberToObject(j, "success_time", (double)o->success_time);
+    if (o->pay_after_ms)
+        cJSON_AddNumberToObject(j, "pay_after_ms", (double)o->pay_after_ms);
+    if (o->state == WXM_USERPAYING)
+        cJSON_AddStringToObject(j, "pay_result",
+                                !o->pay_at_ms     ? "never"
+                                : o->pay_succeeds ? "paid"
+                                                  : "cancelled");
     cJSON_AddNumberToObject(j, "amount", (double)o->amount);
     cJSON_AddNumberToObject(j, "created_at", (double)o->created_at);
     cJSON_AddNumberToObject(j, "reverse_calls", o->reverse_calls);
@@ -50,10 +66,13 @@ static wxp_err id_field(const cJSON *obj, const char *name, char *out, size_t ca
 
 wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
 {
-    static const char *known[] = {"trade_state", "amount", "created_at",     "age_seconds",
-                                  "mchid",       "appid",  "transaction_id", "script"};
+    static const char *known[] = {"trade_state", "amount",       "created_at", "age_seconds",
+                                  "mchid",       "appid",        "sp_mchid",   "sp_appid",
+                                  "trade_type",  "pay_after_ms", "pay_result", "transaction_id",
+                                  "script"};
     /* What GET shows but only the mock sets: refused, not silently dropped. */
-    static const char *read_only[] = {"out_trade_no", "refund", "reverse_calls", "reversed_at"};
+    static const char *read_only[] = {"out_trade_no", "refund",    "reverse_calls",
+                                      "reversed_at",  "auth_code", "success_time"};
     const cJSON *it, *v;
     wxp_err err;
 
@@ -73,7 +92,8 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
         if (!ok)
             return wxp_fail(diag, WXP_ERR_ARG, "body",
                             "unknown field \"%s\" (known: trade_state, amount, created_at, "
-                            "age_seconds, mchid, appid, transaction_id, script)",
+                            "age_seconds, mchid, appid, sp_mchid, sp_appid, trade_type, "
+                            "pay_after_ms, pay_result, transaction_id, script)",
                             it->string);
     }
     v = cJSON_GetObjectItemCaseSensitive(obj, "trade_state");
@@ -116,6 +136,39 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag)
         (err = id_field(obj, "transaction_id", o->transaction_id, sizeof(o->transaction_id), NULL,
                         diag)))
         return err;
+    if ((err =
+             id_field(obj, "sp_mchid", o->sp_mchid, sizeof(o->sp_mchid), wxp_check_mchid, diag)) ||
+        (err = id_field(obj, "sp_appid", o->sp_appid, sizeof(o->sp_appid), wxp_check_appid, diag)))
+        return err;
+    v = cJSON_GetObjectItemCaseSensitive(obj, "trade_type");
+    if (v) {
+        static const char *types[] = {"MICROPAY", "JSAPI", "NATIVE", "APP", "MWEB", "FACEPAY"};
+        bool ok = false;
+        for (size_t i = 0; cJSON_IsString(v) && i < sizeof(types) / sizeof(types[0]); i++)
+            ok |= strcmp(v->valuestring, types[i]) == 0;
+        if (!ok)
+            return wxp_fail(diag, WXP_ERR_ARG, "trade_type",
+                            "trade_type must be MICROPAY (code payment, the default), JSAPI, "
+                            "NATIVE, APP, MWEB or FACEPAY");
+        memcpy(o->trade_type, v->valuestring, strlen(v->valuestring) + 1);
+    }
+    v = cJSON_GetObjectItemCaseSensitive(obj, "pay_after_ms");
+    if (v) {
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 86400000 ||
+            v->valuedouble != (double)(int64_t)v->valuedouble)
+            return wxp_fail(diag, WXP_ERR_ARG, "pay_after_ms",
+                            "pay_after_ms must be whole milliseconds from 0 to 86400000");
+        o->pay_after_ms = (int64_t)v->valuedouble;
+    }
+    o->pay_succeeds = true;
+    v = cJSON_GetObjectItemCaseSensitive(obj, "pay_result");
+    if (v) {
+        if (!cJSON_IsString(v) ||
+            (strcmp(v->valuestring, "paid") != 0 && strcmp(v->valuestring, "cancelled") != 0))
+            return wxp_fail(diag, WXP_ERR_ARG, "pay_result",
+                            "pay_result must be \"paid\" (the default) or \"cancelled\"");
+        o->pay_succeeds = strcmp(v->valuestring, "paid") == 0;
+    }
     v = cJSON_GetObjectItemCaseSensitive(obj, "script");
     o->nsteps = o->pos = 0;
     if (v && !cJSON_IsNull(v)) {

@@ -35,6 +35,7 @@ static void apply_reverse(Wxm_order *o, int64_t now, int64_t window)
     }
     o->state = WXM_REVOKED;
     o->reversed_at = now;
+    o->pay_at_ms = 0; /* a payment still to come never completes */
 }
 
 /* After the wait the order may have been replaced (an admin PUT): the
@@ -56,7 +57,7 @@ void wxm_answer_commit(wxm_mock *m, wxm_answer *a)
 }
 
 /* The waits and drops a step asks of the listener. */
-static void transport_fault(const wxm_mock *m, wxm_answer *a, Wxm_step st)
+void Wxm_transport_fault(const wxm_mock *m, wxm_answer *a, Wxm_step st)
 {
     switch (st.action) {
     case WXM_STEP_DELAY: a->wait_ms = st.ms ? st.ms : DEFAULT_DELAY_MS; break;
@@ -88,14 +89,12 @@ static void decide_reverse(Wxm_order *o, void *arg)
     const wxm_config *cfg = c->m->cfg;
 
     d->exists = true;
-    if (!o->mchid[0]) { /* a catalogue order adopts its first caller */
-        memcpy(o->mchid, c->mchid, sizeof(o->mchid));
-        memcpy(o->appid, c->appid, sizeof(o->appid));
-    }
-    if (strcmp(o->mchid, c->mchid) != 0) { /* another merchant's order */
+    Wxm_order_adopt(o, c);
+    if (!Wxm_order_is_callers(o, c)) { /* another merchant's order */
         d->exists = false;
         return;
     }
+    Wxm_order_settle(o, c->now_ms);
     o->reverse_calls++;
     d->step = (Wxm_step){WXM_STEP_OK, true, false, 0};
     if (o->pos < o->nsteps)
@@ -156,6 +155,25 @@ static void decide_reverse(Wxm_order *o, void *arg)
     d->after = *o;
 }
 
+void Wxm_order_adopt(Wxm_order *o, const Wxm_ctx *c)
+{
+    if (o->mchid[0])
+        return;
+    memcpy(o->mchid, c->mchid, sizeof(o->mchid));
+    memcpy(o->appid, c->appid, sizeof(o->appid));
+    if (c->ep->partner) {
+        memcpy(o->sp_mchid, c->sp_mchid, sizeof(o->sp_mchid));
+        memcpy(o->sp_appid, c->sp_appid, sizeof(o->sp_appid));
+    }
+}
+
+bool Wxm_order_is_callers(const Wxm_order *o, const Wxm_ctx *c)
+{
+    if (o->mchid[0] && strcmp(o->mchid, c->mchid) != 0)
+        return false;
+    return strcmp(o->sp_mchid, c->ep->partner ? c->sp_mchid : "") == 0 || !o->mchid[0];
+}
+
 static const char *state_desc(Wxm_state s)
 {
     switch (s) {
@@ -170,19 +188,59 @@ static const char *state_desc(Wxm_state s)
     return "";
 }
 
-/* The order as a transaction: what a query answers. NULL when out of
- * memory (the answer then becomes a 500 that says why). */
-static cJSON *transaction_json(const wxm_mock *m, const Wxm_order *o, const char *mchid)
+/* RFC 3339 in China time, as the service writes it. */
+void Wxm_china_time(int64_t t, char out[40])
 {
-    cJSON *b = Wxm_json_object(7, "appid", o->appid[0] ? o->appid : m->cfg->merchants[0].appids[0],
-                               "mchid", mchid, "out_trade_no", o->out_trade_no, "transaction_id",
-                               o->transaction_id, "trade_type", "MICROPAY", "trade_state",
-                               Wxm_state_name(o->state), "trade_state_desc", state_desc(o->state));
-    cJSON *amount = Wxm_json_object(1, "currency", "CNY");
-    if (b && !o->transaction_id[0])
-        cJSON_DeleteItemFromObjectCaseSensitive(b, "transaction_id");
-    if (!b || !amount || !cJSON_AddNumberToObject(amount, "total", (double)o->amount) ||
-        !cJSON_AddItemToObject(b, "amount", amount)) {
+    time_t s = (time_t)(t + 8 * 3600);
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    gmtime_r(&s, &tm);
+    strftime(out, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+/* Adds k: v (a string) unless v is empty; false when out of memory. */
+static bool add(cJSON *o, const char *k, const char *v)
+{
+    return !v[0] || cJSON_AddStringToObject(o, k, v) != NULL;
+}
+
+cJSON *Wxm_transaction_json(const wxm_mock *m, const Wxm_order *o)
+{
+    bool paid = o->state == WXM_SUCCESS || o->state == WXM_REFUND || o->refunded;
+    char when[40], openid[48];
+    cJSON *b = cJSON_CreateObject(), *amount = cJSON_CreateObject(), *payer = NULL;
+    const char *appid = o->appid[0] || o->sp_mchid[0] ? o->appid : m->cfg->merchants[0].appids[0];
+    bool ok = b && amount;
+    if (o->sp_mchid[0])
+        ok = ok && add(b, "sp_appid", o->sp_appid) && add(b, "sp_mchid", o->sp_mchid) &&
+             add(b, "sub_appid", appid) && add(b, "sub_mchid", o->mchid);
+    else
+        ok = ok && add(b, "appid", appid) && add(b, "mchid", o->mchid);
+    ok = ok && add(b, "out_trade_no", o->out_trade_no) &&
+         add(b, "transaction_id", o->transaction_id) &&
+         add(b, "trade_type", o->trade_type[0] ? o->trade_type : "MICROPAY") &&
+         add(b, "trade_state", Wxm_state_name(o->state)) &&
+         add(b, "trade_state_desc", state_desc(o->state));
+    if (ok && paid) {
+        Wxm_china_time(o->success_time ? o->success_time : o->created_at, when);
+        snprintf(openid, sizeof(openid), "oUpF8uMuAJO_M2pxb1Q9zNjW%.8s",
+                 o->transaction_id[0]
+                     ? o->transaction_id + strlen(o->transaction_id) -
+                           (strlen(o->transaction_id) > 8 ? 8 : strlen(o->transaction_id))
+                     : "00000000");
+        payer = cJSON_CreateObject();
+        ok = payer && add(b, "bank_type", "OTHERS") && add(b, "success_time", when) &&
+             add(payer, o->sp_mchid[0] ? "sp_openid" : "openid", openid);
+        ok = ok && cJSON_AddItemToObject(b, "payer", payer);
+        if (!ok)
+            cJSON_Delete(payer);
+    }
+    ok = ok && cJSON_AddNumberToObject(amount, "total", (double)o->amount) &&
+         add(amount, "currency", "CNY");
+    if (ok && paid)
+        ok = cJSON_AddNumberToObject(amount, "payer_total", (double)o->amount) &&
+             add(amount, "payer_currency", "CNY");
+    if (!ok || !cJSON_AddItemToObject(b, "amount", amount)) {
         cJSON_Delete(b);
         cJSON_Delete(amount);
         return NULL;
@@ -190,9 +248,11 @@ static cJSON *transaction_json(const wxm_mock *m, const Wxm_order *o, const char
     return b;
 }
 
-static void not_found(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, bool with_detail)
+void Wxm_answer_not_found(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, bool with_detail)
 {
-    cJSON *det = with_detail ? Wxm_json_object(1, "out_trade_no", c->out_trade_no) : NULL;
+    cJSON *det = !with_detail           ? NULL
+                 : c->transaction_id[0] ? Wxm_json_object(1, "transaction_id", c->transaction_id)
+                                        : Wxm_json_object(1, "out_trade_no", c->out_trade_no);
     Wxm_api_answer(
         c->m, a, 404,
         Wxm_error_body("ORDER_NOT_EXIST", "订单不存在 (no such order for this merchant)", det),
@@ -202,7 +262,7 @@ static void not_found(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, bool with_deta
 
 /* The order could not be made: no memory, or the store full of orders
  * still open (limits.orders). */
-static void cannot_create(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, Wxm_found why)
+void Wxm_answer_cannot_create(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry, Wxm_found why)
 {
     char msg[240];
     if (why == WXM_NO_ROOM)
@@ -229,16 +289,26 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     Wxm_found f =
         Wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, decide_reverse, &d);
     if (f == WXM_NO_MEMORY || f == WXM_NO_ROOM) {
-        cannot_create(c, a, entry, f);
+        Wxm_answer_cannot_create(c, a, entry, f);
         return;
     }
     if (f == WXM_ABSENT || !d.exists) {
-        not_found(c, a, entry, true);
+        Wxm_answer_not_found(c, a, entry, true);
         return;
     }
     cJSON *body;
     if (d.status == 200 && d.step.action == WXM_STEP_QUERY_ANSWER) {
-        body = transaction_json(m, &d.after, c->mchid); /* another call's answer */
+        body = Wxm_transaction_json(m, &d.after); /* another call's answer */
+    } else if (d.status == 200 && c->ep->partner) {
+        body = cJSON_CreateObject();
+        if (body && ((c->sp_appid[0] && !cJSON_AddStringToObject(body, "sp_appid", c->sp_appid)) ||
+                     !cJSON_AddStringToObject(body, "sp_mchid", c->sp_mchid) ||
+                     (c->appid[0] && !cJSON_AddStringToObject(body, "sub_appid", c->appid)) ||
+                     !cJSON_AddStringToObject(body, "sub_mchid", c->mchid) ||
+                     !cJSON_AddStringToObject(body, "out_trade_no", c->out_trade_no))) {
+            cJSON_Delete(body);
+            body = NULL;
+        }
     } else if (d.status == 200) {
         body = Wxm_json_object(3, "appid", c->appid, "mchid", c->mchid, "out_trade_no",
                                c->out_trade_no);
@@ -251,7 +321,7 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
         Wxm_json_cstring(entry, "rotated_to", serial ? serial : "(only one certificate)");
     }
     Wxm_api_answer(m, a, d.status, body, d.step.action, c->now);
-    transport_fault(m, a, d.step);
+    Wxm_transport_fault(m, a, d.step);
     if (d.later) {
         struct wxm_pending p = {
             .order_id = d.after.id, .now = c->now, .window = m->cfg->reverse_window_seconds};
@@ -270,42 +340,47 @@ void Wxm_rule_reverse(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
         Wxm_json_cstring(entry, "state_change", "after_wait");
 }
 
-static void copy_order(Wxm_order *o, void *ctx)
+/* A query's look at the order: settled first, adopted by a first caller. */
+typedef struct looked {
+    const Wxm_ctx *c;
+    Wxm_order copy;
+} looked;
+
+static void look(Wxm_order *o, void *ctx)
 {
-    *(Wxm_order *)ctx = *o;
+    looked *l = ctx;
+    Wxm_order_adopt(o, l->c);
+    Wxm_order_settle(o, l->c->now_ms);
+    l->copy = *o;
 }
 
 void Wxm_rule_query(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
 {
     wxm_mock *m = c->m;
-    Wxm_order o, init;
-    bool create = m->cfg->zero_config && Wxm_catalogue_order(c->out_trade_no, c->now, &init);
-
-    Wxm_found f = Wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, copy_order, &o);
+    Wxm_order init;
+    looked l = {c, {0}};
+    Wxm_found f;
+    if (c->route == WXM_ROUTE_QUERY_ID) {
+        f = Wxm_store_with_transaction(m->orders, c->transaction_id, look, &l);
+    } else {
+        bool create = m->cfg->zero_config && Wxm_catalogue_order(c->out_trade_no, c->now, &init);
+        f = Wxm_store_with(m->orders, c->out_trade_no, create ? &init : NULL, look, &l);
+    }
     if (f == WXM_NO_MEMORY || f == WXM_NO_ROOM) {
-        cannot_create(c, a, entry, f);
+        Wxm_answer_cannot_create(c, a, entry, f);
         return;
     }
-    if (f == WXM_ABSENT || (o.mchid[0] && strcmp(o.mchid, c->mchid) != 0)) {
-        not_found(c, a, entry, false);
+    if (f == WXM_ABSENT || !Wxm_order_is_callers(&l.copy, c)) {
+        Wxm_answer_not_found(c, a, entry, false);
         return;
     }
-    cJSON *b = transaction_json(m, &o, c->mchid);
-    Wxm_api_answer(m, a, 200, b, WXM_STEP_OK, c->now);
-    Wxm_json_cstring(entry, "state_after", Wxm_state_name(o.state));
+    Wxm_api_answer(m, a, 200, Wxm_transaction_json(m, &l.copy), WXM_STEP_OK, c->now);
+    if (c->route == WXM_ROUTE_QUERY_ID)
+        Wxm_json_cstring(entry, "out_trade_no", l.copy.out_trade_no);
+    Wxm_json_cstring(entry, "state_after", Wxm_state_name(l.copy.state));
 }
 
 /* ------------------------------------------------- GET /v3/certificates */
-
-/* RFC 3339 in China time, as the service writes it. */
-static void china_time(int64_t t, char out[40])
-{
-    time_t s = (time_t)(t + 8 * 3600);
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    gmtime_r(&s, &tm);
-    strftime(out, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-}
 
 /* One listed certificate, sealed with the APIv3 key under a fresh nonce;
  * NULL when out of memory. `tamper` changes one Base64 digit of the
@@ -322,8 +397,8 @@ static cJSON *sealed_entry(const wxm_config *cfg, const Wxm_platform *p, bool ta
         return NULL;
     if (tamper)
         ct[8] = ct[8] == 'A' ? 'B' : 'A';
-    china_time(nb, from);
-    china_time(na, to);
+    Wxm_china_time(nb, from);
+    Wxm_china_time(na, to);
     cJSON *enc = Wxm_json_object(4, "algorithm", WXP_AEAD_ALGORITHM, "nonce", nonce,
                                  "associated_data", "certificate", "ciphertext", ct);
     free(ct);
@@ -406,7 +481,7 @@ void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     Wxm_api_answer(m, a, status, body, st.action, c->now);
     if (code)
         Wxm_answer_code(a, entry, code);
-    transport_fault(m, a, st);
+    Wxm_transport_fault(m, a, st);
     Wxm_json_cstring(entry, "fault", Wxm_step_name(st.action));
     Wxm_json_cstring(entry, "signed_by", Wxm_keys_signer(m).serial);
 }

@@ -389,7 +389,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         .peer = cx->peer[0] ? cx->peer : NULL,
     };
     request_clock(s, c, true);
-    wxm_handle(s->mock, &req, (int64_t)time(NULL), &cx->answer);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    wxm_handle_ms(s->mock, &req, (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000, &cx->answer);
     trim_now_and_then(s);
     if (cx->answer.wait_ms > 0 && park(s, c, cx->answer.wait_ms)) {
         cx->waiting = true;

@@ -235,6 +235,34 @@ Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init, W
     }
 }
 
+Wxm_found Wxm_store_with_transaction(Wxm_store *s, const char *tid, Wxm_order_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < SHARDS; i++) {
+        shard *sh = &s->shards[i];
+        pthread_mutex_lock(&sh->lock);
+        for (size_t b = 0; sh->count && b < BUCKETS_PER_SHARD; b++)
+            for (node *n = sh->buckets[b]; n; n = n->next)
+                if (n->order.transaction_id[0] && strcmp(n->order.transaction_id, tid) == 0) {
+                    if (fn)
+                        fn(&n->order, ctx);
+                    pthread_mutex_unlock(&sh->lock);
+                    return WXM_FOUND;
+                }
+        pthread_mutex_unlock(&sh->lock);
+    }
+    return WXM_ABSENT;
+}
+
+void Wxm_order_settle(Wxm_order *o, int64_t now_ms)
+{
+    if (o->state != WXM_USERPAYING || !o->pay_at_ms || now_ms < o->pay_at_ms)
+        return;
+    o->state = o->pay_succeeds ? WXM_SUCCESS : WXM_PAYERROR;
+    if (o->pay_succeeds)
+        o->success_time = o->pay_at_ms / 1000;
+    o->pay_at_ms = 0;
+}
+
 static void replace(Wxm_order *o, void *ctx)
 {
     *o = *(const Wxm_order *)ctx;

@@ -233,6 +233,14 @@ static wxp_err parse_object(wxp_span body, cJSON **out, wxp_diag *diag)
     return WXP_OK;
 }
 
+wxp_err Wxp_json_object(wxp_span body, struct cJSON **out, wxp_diag *diag)
+{
+    if (!out)
+        return WXP_ERR_ARG;
+    *out = NULL;
+    return parse_object(body, out, diag);
+}
+
 /* Compact JSON of v in a malloc'd buffer: the header promises free(), and
  * cJSON's own allocator may be hooked. */
 static char *print_malloc(const cJSON *v)

@@ -60,6 +60,12 @@ wxp_err Wxp_cert_list_parse(wxp_span body, Wxp_cert_entry *out, size_t cap, size
                             wxp_diag *diag);
 void Wxp_cert_entries_free(Wxp_cert_entry *e, size_t n);
 
+/* A request or answer body as a JSON object (cJSON, the caller deletes it),
+ * refused when it is not exactly one object, holds a NUL byte, or a string
+ * holds \u0000 (cJSON would cut the value there): diag names the member. */
+struct cJSON;
+wxp_err Wxp_json_object(wxp_span body, struct cJSON **out, wxp_diag *diag);
+
 /* Reads a whole file of at most `max` bytes into a malloc'd, NUL-terminated
  * buffer (*out_len may be NULL). WXP_ERR_IO with diag->field set to `field`
  * and the file named when it cannot be read or is larger. */

@@ -154,6 +154,9 @@ typedef struct wxm_answer {
 /* Handles one request at time `now` (Unix seconds). Always fills `out`;
  * never fails (out of memory answers 500). */
 void wxm_handle(wxm_mock *m, const wxm_request *req, int64_t now, wxm_answer *out);
+/* The same at `now_ms` (Unix milliseconds): code payments that settle
+ * after a number of milliseconds (pay_after_ms) are timed with it. */
+void wxm_handle_ms(wxm_mock *m, const wxm_request *req, int64_t now_ms, wxm_answer *out);
 /* After the wait: applies a deferred state change (a delay or drop fault
  * whose state changes after the answer is late). Safe to call always. */
 void wxm_answer_commit(wxm_mock *m, wxm_answer *a);

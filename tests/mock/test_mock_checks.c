@@ -128,7 +128,7 @@ static void path_mistake_is_param_error_naming_the_mistake(void **state)
 
 static void unknown_endpoint_is_404(void **state)
 {
-    mt_init(&R, "POST", "/v3/pay/transactions/out-trade-no/abc123/close", MT_BODY);
+    mt_init(&R, "POST", "/v3/pay/transactions/out-trade-no/abc123/cancel", MT_BODY);
     cJSON_Delete(expect(*state, MT_NOW, 404, "NOT_FOUND", "no such endpoint"));
     mt_init(&R, "GET", "/favicon.ico", NULL);
     cJSON_Delete(expect(*state, MT_NOW, 404, "NOT_FOUND", "no such endpoint"));
