@@ -181,7 +181,7 @@ wxp_err mt_verify_answer(const wxm_answer *a, int64_t now, wxp_diag *diag)
 
 void mt_admin(wxm_mock *m, const char *method, const char *target, const char *body, wxm_answer *a)
 {
-    static mt_req r;
+    static __thread mt_req r;
     mt_init(&r, method, target, body);
     wxm_handle(m, mt_request(&r), MT_NOW, a);
     if (a->stream) { /* as the listener would send it: read it whole */
