@@ -443,3 +443,95 @@ wxpay_code wxpay_reverse(wxpay_client *c, const char *otn, const char *appid, wx
         Wxpay_spec_clear(&s);
     return run_one(c, &s, rc, out);
 }
+
+/* ------------------------------------------------------- code payment */
+
+wxpay_code wxpay_codepay(wxpay_client *c, const wxpay_codepay_params *p, wxpay_result **out)
+{
+    Wxpay_spec s;
+    if (!c || !out)
+        return WXPAY_E_ARG;
+    wxpay_code rc = Wxpay_spec_codepay(c, &s, p);
+    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
+        Wxpay_spec_clear(&s);
+    return run_one(c, &s, rc, out);
+}
+
+static wxpay_code query(wxpay_client *c, const char *name, bool by_id, wxpay_result **out)
+{
+    Wxpay_spec s;
+    if (!c || !out)
+        return WXPAY_E_ARG;
+    wxpay_code rc = Wxpay_spec_query(c, &s, name, by_id);
+    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
+        Wxpay_spec_clear(&s);
+    return run_one(c, &s, rc, out);
+}
+
+wxpay_code wxpay_query(wxpay_client *c, const char *otn, wxpay_result **out)
+{
+    return query(c, otn, false, out);
+}
+
+wxpay_code wxpay_query_by_id(wxpay_client *c, const char *tid, wxpay_result **out)
+{
+    return query(c, tid, true, out);
+}
+
+wxpay_code wxpay_close(wxpay_client *c, const char *otn, wxpay_result **out)
+{
+    Wxpay_spec s;
+    if (!c || !out)
+        return WXPAY_E_ARG;
+    wxpay_code rc = Wxpay_spec_close(c, &s, otn);
+    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
+        Wxpay_spec_clear(&s);
+    return run_one(c, &s, rc, out);
+}
+
+/* A built spec (or its error) onto the multi. */
+static wxpay_code add_built(wxpay_multi *m, Wxpay_spec *s, wxpay_code rc, wxpay_done_fn done,
+                            void *user)
+{
+    if (rc == WXPAY_OK)
+        rc = Wxpay_can_verify(m->c);
+    if (rc) {
+        Wxpay_spec_clear(s);
+        return rc;
+    }
+    return add_job(m, s, done, user);
+}
+
+wxpay_code wxpay_multi_add_codepay(wxpay_multi *m, const wxpay_codepay_params *p,
+                                   wxpay_done_fn done, void *user)
+{
+    Wxpay_spec s;
+    if (!m)
+        return WXPAY_E_ARG;
+    return add_built(m, &s, Wxpay_spec_codepay(m->c, &s, p), done, user);
+}
+
+wxpay_code wxpay_multi_add_query(wxpay_multi *m, const char *otn, wxpay_done_fn done, void *user)
+{
+    Wxpay_spec s;
+    if (!m)
+        return WXPAY_E_ARG;
+    return add_built(m, &s, Wxpay_spec_query(m->c, &s, otn, false), done, user);
+}
+
+wxpay_code wxpay_multi_add_query_by_id(wxpay_multi *m, const char *tid, wxpay_done_fn done,
+                                       void *user)
+{
+    Wxpay_spec s;
+    if (!m)
+        return WXPAY_E_ARG;
+    return add_built(m, &s, Wxpay_spec_query(m->c, &s, tid, true), done, user);
+}
+
+wxpay_code wxpay_multi_add_close(wxpay_multi *m, const char *otn, wxpay_done_fn done, void *user)
+{
+    Wxpay_spec s;
+    if (!m)
+        return WXPAY_E_ARG;
+    return add_built(m, &s, Wxpay_spec_close(m->c, &s, otn), done, user);
+}

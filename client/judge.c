@@ -76,6 +76,16 @@ const char *wxpay_result_appid(const wxpay_result *r)
 {
     return r ? r->appid : "";
 }
+const char *wxpay_result_trade_state(const wxpay_result *r)
+{
+    return r ? r->trade_state : "";
+}
+
+const char *wxpay_result_transaction_id(const wxpay_result *r)
+{
+    return r ? r->transaction_id : "";
+}
+
 const char *wxpay_result_mchid(const wxpay_result *r)
 {
     return r ? r->mchid : "";
@@ -86,6 +96,41 @@ const char *wxpay_result_body(const wxpay_result *r, size_t *len)
     if (len)
         *len = r ? r->body_len : 0;
     return r && r->body ? r->body : "";
+}
+
+/* A verified transaction (codepay, queries): about the order asked for,
+ * of this merchant (through this service provider). */
+static wxpay_result *transaction(const wxpay_client *c, const Wxpay_spec *s, wxpay_result *r,
+                                 wxp_span body, long status)
+{
+    wxp_diag d = {"", ""};
+    wxp_transaction t;
+    if (wxp_transaction_parse(body, &t, &d) != WXP_OK) {
+        r->code = WXPAY_E_MALFORMED;
+        snprintf(r->detail, sizeof(r->detail), "verified HTTP %ld answer is not a transaction: %s",
+                 status, d.text);
+        return r;
+    }
+    bool partner = c->sub_mchid[0] != '\0';
+    const char *want = partner ? c->sub_mchid : c->mchid;
+    if ((s->out_trade_no[0] && strcmp(t.out_trade_no, s->out_trade_no) != 0) ||
+        (s->transaction_id[0] && strcmp(t.transaction_id, s->transaction_id) != 0) ||
+        strcmp(t.mchid, want) != 0 || (partner && strcmp(t.sp_mchid, c->mchid) != 0)) {
+        r->code = WXPAY_E_MALFORMED;
+        snprintf(r->detail, sizeof(r->detail),
+                 "answer is for order %s (%s) of merchant %s, not the one asked for (%s%s) of %s",
+                 t.out_trade_no, t.transaction_id, t.mchid, s->out_trade_no, s->transaction_id,
+                 want);
+        return r;
+    }
+    memcpy(r->out_trade_no, t.out_trade_no, sizeof(t.out_trade_no));
+    memcpy(r->appid, t.appid, sizeof(t.appid));
+    memcpy(r->mchid, t.mchid, sizeof(t.mchid));
+    memcpy(r->trade_state, t.trade_state, sizeof(r->trade_state));
+    memcpy(r->transaction_id, t.transaction_id, sizeof(t.transaction_id));
+    snprintf(r->detail, sizeof(r->detail), "order %s is %s (HTTP %ld, verified)", t.out_trade_no,
+             t.trade_state, status);
+    return r;
 }
 
 void Wxpay_signature_headers(const Wxpay_answer *a, wxp_response_headers *h)
@@ -136,7 +181,7 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
         r->code = a->timed_out ? WXPAY_E_TIMEOUT : WXPAY_E_TRANSPORT;
         snprintf(r->detail, sizeof(r->detail), "%s: %s",
                  a->timed_out ? "no answer in time" : "no answer", a->curl_error);
-        *retry = true;
+        *retry = !s->no_retry;
         return r;
     }
     if (a->status >= 200 && a->status < 300) {
@@ -151,22 +196,40 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
                      a->status, wxp_strerror(e), d.text);
             return r;
         }
+        if (s->is_transaction)
+            return transaction(c, s, r, body, a->status);
+        if (s->is_close) {
+            snprintf(r->detail, sizeof(r->detail), "closed %s (HTTP %ld, verified)",
+                     s->out_trade_no, a->status);
+            return r;
+        }
         if (!s->is_reverse) {
             snprintf(r->detail, sizeof(r->detail), "HTTP %ld, verified", a->status);
             return r;
         }
         wxp_reverse_response rr;
-        if (wxp_reverse_response_parse(body, &rr, &d) != WXP_OK) {
+        wxp_transaction pt;
+        bool partner = c->sub_mchid[0] != '\0';
+        wxp_err pe = partner ? wxp_partner_reverse_response_parse(body, &pt, &d)
+                             : wxp_reverse_response_parse(body, &rr, &d);
+        if (pe != WXP_OK) {
             r->code = WXPAY_E_MALFORMED;
             snprintf(r->detail, sizeof(r->detail),
                      "verified HTTP %ld answer is not a reverse answer: %s", a->status, d.text);
             return r;
         }
-        if (strcmp(rr.out_trade_no, s->out_trade_no) != 0 || strcmp(rr.mchid, c->mchid) != 0) {
+        if (partner) {
+            memcpy(rr.out_trade_no, pt.out_trade_no, sizeof(rr.out_trade_no));
+            memcpy(rr.mchid, pt.mchid, sizeof(rr.mchid));
+            memcpy(rr.appid, pt.appid, sizeof(rr.appid));
+        }
+        const char *want_mchid = partner ? c->sub_mchid : c->mchid;
+        if (strcmp(rr.out_trade_no, s->out_trade_no) != 0 || strcmp(rr.mchid, want_mchid) != 0 ||
+            (partner && strcmp(pt.sp_mchid, c->mchid) != 0)) {
             r->code = WXPAY_E_MALFORMED;
             snprintf(r->detail, sizeof(r->detail),
                      "answer is for order %s of merchant %s, not %s of %s", rr.out_trade_no,
-                     rr.mchid, s->out_trade_no, c->mchid);
+                     rr.mchid, s->out_trade_no, want_mchid);
             return r;
         }
         memcpy(r->out_trade_no, rr.out_trade_no, sizeof(rr.out_trade_no));
@@ -177,8 +240,9 @@ wxpay_result *Wxpay_judge(const wxpay_client *c, const Wxpay_spec *s, Wxpay_answ
         return r;
     }
     /* An error answer: parsed whether signed or not. 5xx and 429 may pass
-     * with another attempt; other 4xx never will. */
-    *retry = a->status >= 500 || a->status == 429;
+     * with another attempt; other 4xx never will. A codepay is never sent
+     * twice: after no answer or an error the order is queried. */
+    *retry = (a->status >= 500 || a->status == 429) && !s->no_retry;
     wxp_error_body eb;
     if (wxp_error_body_parse(body, &eb, &d) == WXP_OK) {
         r->code = WXPAY_E_BUSINESS;

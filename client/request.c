@@ -86,14 +86,133 @@ wxpay_code Wxpay_spec_reverse(wxpay_client *c, Wxpay_spec *s, const char *otn, c
     if (wxp_check_out_trade_no(wxp_span_of(otn), &d) != WXP_OK ||
         wxp_check_appid(wxp_span_of(appid), &d) != WXP_OK)
         return Wxpay_config_error(c, WXPAY_SETTING_REQUEST, "%s", d.text);
-    if (wxp_reverse_request_build(appid, c->mchid, &body) != WXP_OK)
+    wxp_party party = {appid, c->mchid, c->sub_appid, c->sub_mchid};
+    if ((c->sub_mchid[0] ? wxp_ids_request_build(&party, true, &body)
+                         : wxp_reverse_request_build(appid, c->mchid, &body)) != WXP_OK)
         return WXPAY_E_NOMEM;
     wxp_param p = {"out_trade_no", otn};
-    rc = Wxpay_spec_init(c, s, "POST", "v3/pay/transactions/out-trade-no/{out_trade_no}/reverse",
+    rc = Wxpay_spec_init(c, s, "POST",
+                         c->sub_mchid[0]
+                             ? "v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse"
+                             : "v3/pay/transactions/out-trade-no/{out_trade_no}/reverse",
                          &p, 1, body);
     free(body);
     if (rc == WXPAY_OK) {
         s->is_reverse = true;
+        memcpy(s->out_trade_no, otn, strlen(otn) + 1);
+    }
+    return rc;
+}
+
+/* Checks an order number argument; the error goes to the client. */
+static wxpay_code order_number(wxpay_client *c, const char *otn)
+{
+    wxp_diag d = {"", ""};
+    if (!otn)
+        return WXPAY_E_ARG;
+    if (wxp_check_out_trade_no(wxp_span_of(otn), &d) != WXP_OK)
+        return Wxpay_config_error(c, WXPAY_SETTING_REQUEST, "%s", d.text);
+    return WXPAY_OK;
+}
+
+wxpay_code Wxpay_spec_codepay(wxpay_client *c, Wxpay_spec *s, const wxpay_codepay_params *p)
+{
+    wxp_diag d = {"", ""};
+    char *body = NULL;
+    memset(s, 0, sizeof(*s));
+    if (!c || !p || !p->appid || !p->auth_code || !p->description)
+        return WXPAY_E_ARG;
+    wxpay_code rc = order_number(c, p->out_trade_no);
+    if (rc)
+        return rc;
+    if (wxp_check_appid(wxp_span_of(p->appid), &d) != WXP_OK)
+        return Wxpay_config_error(c, WXPAY_SETTING_REQUEST, "appid: %s", d.text);
+    if (p->total < 1)
+        return Wxpay_config_error(c, WXPAY_SETTING_REQUEST,
+                                  "the amount must be at least 1 fen (it is %lld)",
+                                  (long long)p->total);
+    size_t n = strlen(p->auth_code);
+    if (n != 18 || strspn(p->auth_code, "0123456789") != n)
+        return Wxpay_config_error(c, WXPAY_SETTING_REQUEST,
+                                  "auth code \"%.40s\" must be the 18 digits of the user's "
+                                  "payment code",
+                                  p->auth_code);
+    wxp_party party = {p->appid, c->mchid, c->sub_appid, c->sub_mchid};
+    wxp_codepay cp = {p->out_trade_no, p->auth_code, p->description, p->total,
+                      p->store_id,     p->device_id, p->attach};
+    if (wxp_codepay_request_build(&party, &cp, &body) != WXP_OK)
+        return WXPAY_E_NOMEM;
+    rc = Wxpay_spec_init(c, s, "POST",
+                         c->sub_mchid[0] ? "v3/pay/partner/transactions/codepay"
+                                         : "v3/pay/transactions/codepay",
+                         NULL, 0, body);
+    free(body);
+    if (rc == WXPAY_OK) {
+        s->is_transaction = true;
+        s->no_retry = true;
+        memcpy(s->out_trade_no, p->out_trade_no, strlen(p->out_trade_no) + 1);
+    }
+    return rc;
+}
+
+wxpay_code Wxpay_spec_query(wxpay_client *c, Wxpay_spec *s, const char *name, bool by_id)
+{
+    char tmpl[200];
+    memset(s, 0, sizeof(*s));
+    if (!c || !name)
+        return WXPAY_E_ARG;
+    if (by_id) {
+        size_t n = strlen(name);
+        if (n == 0 || n > WXP_ID_MAX || strspn(name, "0123456789") != n)
+            return Wxpay_config_error(c, WXPAY_SETTING_REQUEST,
+                                      "transaction_id \"%.40s\" must be 1 to 32 digits", name);
+    } else {
+        wxpay_code rc = order_number(c, name);
+        if (rc)
+            return rc;
+    }
+    /* The query string is part of the signed target: no parameter in it
+     * needs encoding (ids are digits). */
+    if (c->sub_mchid[0])
+        snprintf(tmpl, sizeof(tmpl), "v3/pay/partner/transactions/%s?sp_mchid=%s&sub_mchid=%s",
+                 by_id ? "id/{transaction_id}" : "out-trade-no/{out_trade_no}", c->mchid,
+                 c->sub_mchid);
+    else
+        snprintf(tmpl, sizeof(tmpl), "v3/pay/transactions/%s?mchid=%s",
+                 by_id ? "id/{transaction_id}" : "out-trade-no/{out_trade_no}", c->mchid);
+    wxp_param p = {by_id ? "transaction_id" : "out_trade_no", name};
+    wxpay_code rc = Wxpay_spec_init(c, s, "GET", tmpl, &p, 1, NULL);
+    if (rc == WXPAY_OK) {
+        s->is_transaction = true;
+        if (by_id)
+            memcpy(s->transaction_id, name, strlen(name) + 1);
+        else
+            memcpy(s->out_trade_no, name, strlen(name) + 1);
+    }
+    return rc;
+}
+
+wxpay_code Wxpay_spec_close(wxpay_client *c, Wxpay_spec *s, const char *otn)
+{
+    char *body = NULL;
+    memset(s, 0, sizeof(*s));
+    if (!c)
+        return WXPAY_E_ARG;
+    wxpay_code rc = order_number(c, otn);
+    if (rc)
+        return rc;
+    wxp_party party = {NULL, c->mchid, NULL, c->sub_mchid};
+    if (wxp_ids_request_build(&party, false, &body) != WXP_OK)
+        return WXPAY_E_NOMEM;
+    wxp_param p = {"out_trade_no", otn};
+    rc = Wxpay_spec_init(c, s, "POST",
+                         c->sub_mchid[0]
+                             ? "v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close"
+                             : "v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+                         &p, 1, body);
+    free(body);
+    if (rc == WXPAY_OK) {
+        s->is_close = true;
         memcpy(s->out_trade_no, otn, strlen(otn) + 1);
     }
     return rc;

@@ -216,6 +216,24 @@ wxpay_code wxpay_set_merchant_cert_file(wxpay_client *c, const char *path)
     return WXPAY_OK;
 }
 
+wxpay_code wxpay_set_sub_merchant(wxpay_client *c, const char *sub_mchid, const char *sub_appid)
+{
+    wxp_diag d = {"", ""};
+    if (!c)
+        return WXPAY_E_ARG;
+    if (!sub_mchid) {
+        c->sub_mchid[0] = c->sub_appid[0] = '\0';
+        return WXPAY_OK;
+    }
+    if (wxp_check_mchid(wxp_span_of(sub_mchid), &d) != WXP_OK)
+        return Wxpay_config_error(c, WXPAY_SETTING_SUB_MERCHANT, "sub_mchid: %s", d.text);
+    if (sub_appid && wxp_check_appid(wxp_span_of(sub_appid), &d) != WXP_OK)
+        return Wxpay_config_error(c, WXPAY_SETTING_SUB_MERCHANT, "sub_appid: %s", d.text);
+    snprintf(c->sub_mchid, sizeof(c->sub_mchid), "%s", sub_mchid);
+    snprintf(c->sub_appid, sizeof(c->sub_appid), "%s", sub_appid ? sub_appid : "");
+    return WXPAY_OK;
+}
+
 wxpay_code wxpay_set_apiv3_key(wxpay_client *c, const char *key)
 {
     if (!c)

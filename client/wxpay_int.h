@@ -35,7 +35,9 @@ struct wxpay_client {
     wxp_keyring *ring;
     char expect_serial[80];                /* sent as Wechatpay-Serial: the first key added */
     char apiv3_key[WXP_APIV3_KEY_LEN + 1]; /* "": platform certificates are not downloaded */
-    int downloads;                         /* certificate lists taken into the ring */
+    char sub_mchid[WXP_ID_MAX + 1];        /* "": direct calls; else the partner forms */
+    char sub_appid[WXP_ID_MAX + 1];
+    int downloads; /* certificate lists taken into the ring */
     long connect_ms, total_ms;
     int retries;
     long base_ms, max_ms;
@@ -70,7 +72,11 @@ typedef struct Wxpay_spec {
     char *body;   /* NULL: no body */
     size_t body_len;
     bool is_reverse;
-    char out_trade_no[WXP_PARAM_MAX_LEN + 1];
+    bool is_transaction; /* codepay, queries: the answer is a transaction */
+    bool is_close;       /* a 204 without body is the success */
+    bool no_retry;       /* codepay: after no answer, query instead of paying again */
+    char out_trade_no[WXP_PARAM_MAX_LEN + 1]; /* "" when the call names the order otherwise */
+    char transaction_id[WXP_ID_MAX + 1];
 } Wxpay_spec;
 
 /* WXPAY_OK when the client can verify answers: a WeChat Pay key, or the
@@ -84,6 +90,14 @@ WXPAY_MUST_CHECK wxpay_code Wxpay_spec_init(wxpay_client *c, Wxpay_spec *s, cons
                                             size_t nparams, const char *json_body);
 WXPAY_MUST_CHECK wxpay_code Wxpay_spec_reverse(wxpay_client *c, Wxpay_spec *s,
                                                const char *out_trade_no, const char *appid);
+/* The code-payment calls, direct or partner (the client's sub_mchid). */
+WXPAY_MUST_CHECK wxpay_code Wxpay_spec_codepay(wxpay_client *c, Wxpay_spec *s,
+                                               const wxpay_codepay_params *p);
+/* by_id: the name is a transaction_id, else an out_trade_no. */
+WXPAY_MUST_CHECK wxpay_code Wxpay_spec_query(wxpay_client *c, Wxpay_spec *s, const char *name,
+                                             bool by_id);
+WXPAY_MUST_CHECK wxpay_code Wxpay_spec_close(wxpay_client *c, Wxpay_spec *s,
+                                             const char *out_trade_no);
 void Wxpay_spec_clear(Wxpay_spec *s);
 
 #define WXPAY_MAX_HEADERS 8
@@ -112,6 +126,8 @@ struct wxpay_result {
     char out_trade_no[WXP_PARAM_MAX_LEN + 1];
     char appid[WXP_ID_MAX + 1];
     char mchid[WXP_ID_MAX + 1];
+    char trade_state[16]; /* a verified transaction's */
+    char transaction_id[WXP_ID_MAX + 1];
 };
 
 /* A result with a detail sentence (NULL when out of memory). */

@@ -24,6 +24,7 @@
 #ifndef WXP_PROTOCOL_H
 #define WXP_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -370,6 +371,51 @@ WXP_MUST_CHECK wxp_err wxp_reverse_response_parse(wxp_span body, wxp_reverse_res
  * than the buffer is cut (not an error: it is only shown to people). */
 WXP_MUST_CHECK wxp_err wxp_error_body_parse(wxp_span body, wxp_error_body *out, wxp_diag *diag);
 void wxp_error_body_clear(wxp_error_body *eb);
+
+/* --------------------------------------- code payment (section 7) */
+
+/* Who a call is for: appid and mchid of a merchant; or, through a service
+ * provider (服务商), its appid and mchid (sp_appid, sp_mchid) with the
+ * sub-merchant's sub_mchid and optional sub_appid. NULL or "": left out. */
+typedef struct wxp_party {
+    const char *appid, *mchid;
+    const char *sub_appid, *sub_mchid; /* sub_mchid set: the partner form */
+} wxp_party;
+
+/* A code payment (付款码支付): the user's payment code and the amount. */
+typedef struct wxp_codepay {
+    const char *out_trade_no;
+    const char *auth_code;   /* the 18 digits the scanner read */
+    const char *description; /* what is sold */
+    int64_t total;           /* fen, CNY */
+    const char *store_id;    /* scene_info.store_info.out_id; NULL: "0" */
+    const char *device_id;   /* scene_info.device_id; may be NULL */
+    const char *attach;      /* may be NULL */
+} wxp_codepay;
+
+/* The body of POST .../codepay (direct or partner, by p->sub_mchid). */
+WXP_MUST_CHECK wxp_err wxp_codepay_request_build(const wxp_party *p, const wxp_codepay *c,
+                                                 char **out);
+/* The ids alone: {"mchid"} for a close, {"sp_mchid","sub_mchid"} for a
+ * partner close, with the appids too for a partner reverse. */
+WXP_MUST_CHECK wxp_err wxp_ids_request_build(const wxp_party *p, bool with_appids, char **out);
+
+/* A transaction as codepay and the queries answer it. In the partner form
+ * mchid and appid hold sub_mchid and sub_appid. */
+typedef struct wxp_transaction {
+    char appid[WXP_ID_MAX + 1], mchid[WXP_ID_MAX + 1];
+    char sp_appid[WXP_ID_MAX + 1], sp_mchid[WXP_ID_MAX + 1];
+    char out_trade_no[WXP_ID_MAX + 1], transaction_id[WXP_ID_MAX + 1];
+    char trade_state[16], trade_type[16];
+    char trade_state_desc[128];
+    int64_t total; /* amount.total, 0 when absent */
+} wxp_transaction;
+
+/* out_trade_no, the merchant ids and trade_state required. */
+WXP_MUST_CHECK wxp_err wxp_transaction_parse(wxp_span body, wxp_transaction *out, wxp_diag *diag);
+/* {"sp_mchid","sub_mchid","out_trade_no"} (+ appids): a partner reverse's answer. */
+WXP_MUST_CHECK wxp_err wxp_partner_reverse_response_parse(wxp_span body, wxp_transaction *out,
+                                                          wxp_diag *diag);
 
 /* ------------------------------- platform certificates (section 6) */
 

@@ -1,5 +1,7 @@
 /*
- * wxpay.h: libwxpay, a small WeChat Pay API v3 client for reversals (撤销).
+ * wxpay.h: libwxpay, a small WeChat Pay API v3 client for code payment
+ * (付款码支付) and its reversal (撤销): codepay, query, close, reverse, in
+ * the merchant's and the service provider's forms.
  *
  * It signs every request, verifies every 2xx answer before trusting it,
  * retries what is safe to retry, and tells apart the ways a reversal can
@@ -86,7 +88,8 @@ typedef enum wxpay_setting {
     WXPAY_SETTING_RESOLVE,
     WXPAY_SETTING_NONCE,
     WXPAY_SETTING_REQUEST, /* the call's own arguments (method, path, ids) */
-    WXPAY_SETTING_APIV3_KEY
+    WXPAY_SETTING_APIV3_KEY,
+    WXPAY_SETTING_SUB_MERCHANT
 } wxpay_setting;
 
 /* The last error of a call that gives no result, in words (never NULL),
@@ -164,10 +167,15 @@ wxp_err wxpay_result_verify_error(const wxpay_result *r);
 int wxpay_result_attempts(const wxpay_result *r);
 /* The raw answer body (not NUL-safe; length in *len). */
 const char *wxpay_result_body(const wxpay_result *r, size_t *len);
-/* Fields of a verified reverse answer ("" otherwise). */
+/* Fields of a verified reverse or transaction answer ("" otherwise); in
+ * the partner form appid and mchid are the sub-merchant's. */
 const char *wxpay_result_out_trade_no(const wxpay_result *r);
 const char *wxpay_result_appid(const wxpay_result *r);
 const char *wxpay_result_mchid(const wxpay_result *r);
+/* Of a verified transaction (codepay, queries): "SUCCESS", "USERPAYING",
+ * "REVOKED", ...; and WeChat Pay's order number. */
+const char *wxpay_result_trade_state(const wxpay_result *r);
+const char *wxpay_result_transaction_id(const wxpay_result *r);
 
 /* --------------------------------------------------------------- requests */
 
@@ -192,6 +200,43 @@ WXPAY_MUST_CHECK wxpay_code wxpay_dry_run(wxpay_client *c, const char *method, c
 WXPAY_MUST_CHECK wxpay_code wxpay_dry_run_reverse(wxpay_client *c, const char *out_trade_no,
                                                   const char *appid, char **out);
 
+/* ----------------------------------------------------------- code payment */
+
+/* The partner (service provider, 服务商) form of every call: the client's
+ * mchid, key and serial are then the service provider's, and sub_mchid
+ * (with the optional sub_appid) names the sub-merchant the order belongs
+ * to. NULL sub_mchid goes back to direct calls. */
+WXPAY_MUST_CHECK wxpay_code wxpay_set_sub_merchant(wxpay_client *c, const char *sub_mchid,
+                                                   const char *sub_appid);
+
+/* A code payment (付款码支付): the payment code the scanner read. */
+typedef struct wxpay_codepay_params {
+    const char *appid; /* the merchant's appid (partner: the service provider's) */
+    const char *out_trade_no;
+    const char *auth_code;   /* 18 digits */
+    const char *description; /* what is sold */
+    int64_t total;           /* fen */
+    const char *store_id;    /* the shop's id (scene_info.store_info.out_id); NULL: "0" */
+    const char *device_id;   /* the till's id; may be NULL */
+    const char *attach;      /* may be NULL */
+} wxpay_codepay_params;
+
+/* POST .../codepay. WXPAY_OK with trade_state SUCCESS (200) or USERPAYING
+ * (202: the user is typing a password; query until it ends). Never sent
+ * twice: after no answer or SYSTEM_ERROR, query the order instead. */
+WXPAY_MUST_CHECK wxpay_code wxpay_codepay(wxpay_client *c, const wxpay_codepay_params *p,
+                                          wxpay_result **out);
+/* GET .../out-trade-no/{out_trade_no} and GET .../id/{transaction_id}:
+ * the verified transaction (wxpay_result_trade_state()). */
+WXPAY_MUST_CHECK wxpay_code wxpay_query(wxpay_client *c, const char *out_trade_no,
+                                        wxpay_result **out);
+WXPAY_MUST_CHECK wxpay_code wxpay_query_by_id(wxpay_client *c, const char *transaction_id,
+                                              wxpay_result **out);
+/* POST .../close: WXPAY_OK on the verified 204. A code payment cannot be
+ * closed (the service answers TRADE_ERROR): reverse it. */
+WXPAY_MUST_CHECK wxpay_code wxpay_close(wxpay_client *c, const char *out_trade_no,
+                                        wxpay_result **out);
+
 /* ------------------------------------------------------------------ async */
 
 typedef struct wxpay_multi wxpay_multi;
@@ -208,6 +253,14 @@ WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *
 WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *out_trade_no,
                                                     const char *appid, wxpay_done_fn done,
                                                     void *user);
+WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_codepay(wxpay_multi *m, const wxpay_codepay_params *p,
+                                                    wxpay_done_fn done, void *user);
+WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_query(wxpay_multi *m, const char *out_trade_no,
+                                                  wxpay_done_fn done, void *user);
+WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_query_by_id(wxpay_multi *m, const char *transaction_id,
+                                                        wxpay_done_fn done, void *user);
+WXPAY_MUST_CHECK wxpay_code wxpay_multi_add_close(wxpay_multi *m, const char *out_trade_no,
+                                                  wxpay_done_fn done, void *user);
 /* Drives transfers for at most timeout_ms, calling done() for each request
  * that ended; returns how many are still in progress. */
 int wxpay_multi_poll(wxpay_multi *m, int timeout_ms);
