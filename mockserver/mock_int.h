@@ -509,6 +509,8 @@ void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 /* ------------------------------------------------------------- pay.c */
 
 void Wxm_rule_codepay(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
+/* A new transaction_id: 32 digits, unique in the mock's life. */
+void Wxm_transaction_id_new(wxm_mock *m, int64_t now, char out[WXP_ID_MAX + 1]);
 void Wxm_rule_close(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 
 /* ----------------------------------------------------------- admin.c */

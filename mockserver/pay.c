@@ -12,6 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+void Wxm_transaction_id_new(wxm_mock *m, int64_t now, char out[WXP_ID_MAX + 1])
+{
+    char tid[64];
+    uint64_t seq = __atomic_add_fetch(&m->request_seq, 1, __ATOMIC_RELAXED);
+    snprintf(tid, sizeof(tid), "4200%010lld%018llu", (long long)(now % 10000000000LL),
+             (unsigned long long)(seq % 1000000000000000000ULL));
+    memcpy(out, tid, 32);
+    out[32] = '\0';
+}
+
 /* FNV-1a over the parts of a codepay that must agree on a retry. */
 static uint32_t content_hash(const Wxm_ctx *c)
 {
@@ -51,14 +61,8 @@ static void start_payment(Wxm_order *o, paying *p)
     memcpy(o->sp_mchid, c->sp_mchid, sizeof(o->sp_mchid));
     memcpy(o->sp_appid, c->sp_appid, sizeof(o->sp_appid));
     memcpy(o->trade_type, "MICROPAY", 9);
-    if (!o->transaction_id[0]) { /* 32 digits, unique in the mock's life */
-        char tid[64];
-        uint64_t seq = __atomic_add_fetch(&c->m->request_seq, 1, __ATOMIC_RELAXED);
-        snprintf(tid, sizeof(tid), "4200%010lld%018llu", (long long)(c->now % 10000000000LL),
-                 (unsigned long long)(seq % 1000000000000000000ULL));
-        memcpy(o->transaction_id, tid, 32);
-        o->transaction_id[32] = '\0';
-    }
+    if (!o->transaction_id[0])
+        Wxm_transaction_id_new(c->m, c->now, o->transaction_id);
     switch (p->outcome) {
     case WXM_PAY_PAID:
     case WXM_PAY_SYSTEM_ERROR:

@@ -221,7 +221,9 @@ static const char *flags_of(wxpay_setting s)
         return "--wechatpay-public-key with --wechatpay-serial, --platform-cert, or --apiv3-key";
     case WXPAY_SETTING_RESOLVE: return "--resolve";
     case WXPAY_SETTING_NONCE: return "--nonce or WXPAY_NONCE";
-    case WXPAY_SETTING_REQUEST: return "OUT_TRADE_NO, --appid";
+    case WXPAY_SETTING_REQUEST:
+        return strcmp(cli_prog, "wxpay-pay") == 0 ? "OUT_TRADE_NO, --appid, --auth-code, --amount"
+                                                  : "OUT_TRADE_NO, --appid";
     case WXPAY_SETTING_APIV3_KEY: return "--apiv3-key or WXPAY_APIV3_KEY";
     case WXPAY_SETTING_SUB_MERCHANT: return "--sub-mchid or WXPAY_SUB_MCHID, --sub-appid";
     }

@@ -13,7 +13,7 @@ shell_client=$src/tests/conform/shell_client.sh
 . "$(dirname "$0")/tap.sh"
 # Every program says its version in one line: the one in CMakeLists.txt.
 ver=$(sed -n 's/^project([a-z_]* VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
-for p in wxpay-mock wxpay-reverse wxpay-conform wxpay-bench; do
+for p in wxpay-mock wxpay-reverse wxpay-pay wxpay-conform wxpay-bench; do
   out=$("$bin/$p" --version); rc=$?
   check "$p --version prints \"$p $ver\" and exits 0" '[ $rc -eq 0 ] && [ "$out" = "$p $ver" ] && [ -n "$ver" ]'
   check "... and --help lists it" '"$bin/$p" --help | grep -q -- "--version"'
