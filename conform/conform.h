@@ -1,5 +1,6 @@
 /* conform.h: shared by the wxpay-conform sources (conform/). Not installed.
  *   main.c    options, the catalogue, running the client, judging
+ *   flow.c    judging a POS client's code-payment flow (--flow pay)
  *   report.c  JUnit XML and JSON reports
  *   http.c    the admin calls to the mock (the only libcurl file)
  */
@@ -19,6 +20,12 @@ typedef struct kase {
     int min_requests, max_requests;   /* -1: no bound */
     int min_downloads, max_downloads; /* GET /v3/certificates during the case; -1: no bound */
     long refund;                      /* -1: not checked */
+    /* --flow pay */
+    const char *auth_code;  /* WXPAY_AUTH_CODE */
+    bool expect_paid;       /* expect.outcome "paid" (else "not_paid") */
+    int min_queries;        /* expect.queries.min; 0: none needed */
+    const char *reverse;    /* expect.reverse: "required", "forbidden" or "any" */
+    bool reverse_at_window; /* expect.reverse_after_pay_timeout: not before it */
 } kase;
 
 typedef struct verdict {
@@ -40,8 +47,24 @@ typedef struct runner {
     int case_timeout;
     bool strict_exit;
     const char *apiv3_key; /* given to the client as WXPAY_APIV3_KEY */
+    bool flow_pay;         /* --flow pay */
+    double poll_interval;  /* WXPAY_POLL_INTERVAL (flow pay) */
+    double pay_timeout;    /* WXPAY_PAY_TIMEOUT (flow pay) */
     char **argv;           /* the client command */
 } runner;
+
+/* ---------------------------------------------------------- flow.c */
+
+/* Judges a POS client's flow for one case from the order's journal
+ * entries and the order afterwards (either may be NULL). */
+void cf_judge_flow(const runner *r, const kase *k, const cJSON *entries, const cJSON *order,
+                   verdict *v);
+/* The first reason a verdict fails (no later one overwrites it). */
+void cf_fail(verdict *v, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* ---------------------------------------------------------- http.c */
 

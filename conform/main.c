@@ -76,6 +76,15 @@ static int load_catalogue(const char *path, cJSON **root, kase **out, size_t *n,
         k->state = str_or(e, "state", NULL);
         k->order = cJSON_IsObject(order) ? cJSON_PrintUnformatted(order) : NULL;
         k->wechatpay = cJSON_IsObject(wp) ? cJSON_PrintUnformatted(wp) : NULL;
+        k->auth_code = str_or(c, "auth_code", NULL);
+        k->expect_paid = strcmp(k->outcome, "paid") == 0;
+        const cJSON *qs = cJSON_GetObjectItemCaseSensitive(e, "queries");
+        k->min_queries = cJSON_IsNumber(cJSON_GetObjectItem(qs, "min"))
+                             ? cJSON_GetObjectItem(qs, "min")->valueint
+                             : 0;
+        k->reverse = str_or(e, "reverse", "any");
+        k->reverse_at_window =
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "reverse_after_pay_timeout"));
         k->group = str_or(c, "group", "reverse");
         k->apiv3_only = strcmp(str_or(c, "client_keys", "all"), "apiv3_key") == 0;
         k->min_downloads = cJSON_IsNumber(cJSON_GetObjectItem(dl, "min"))
@@ -144,6 +153,15 @@ static int run_client(const runner *r, const kase *k, const char *otn, const cha
         snprintf(t, sizeof(t), "%d", r->client_timeout);
         setenv("WXPAY_TIMEOUT", t, 1);
         setenv("WXPAY_CASE", k->name, 1);
+        if (k->auth_code) { /* a POS flow */
+            char v[32];
+            setenv("WXPAY_AUTH_CODE", k->auth_code, 1);
+            setenv("WXPAY_AMOUNT", "100", 1);
+            snprintf(v, sizeof(v), "%g", r->poll_interval);
+            setenv("WXPAY_POLL_INTERVAL", v, 1);
+            snprintf(v, sizeof(v), "%g", r->pay_timeout);
+            setenv("WXPAY_PAY_TIMEOUT", v, 1);
+        }
         execvp(r->argv[0], r->argv);
         fprintf(stderr, "wxpay-conform: cannot run %s: %s\n", r->argv[0], strerror(errno));
         _exit(127);
@@ -200,21 +218,7 @@ static int expected_exit(const char *outcome)
     return 6;
 }
 
-static void fail_why(verdict *v, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void fail_why(verdict *v, const char *fmt, ...)
-{
-    va_list ap;
-    if (!v->pass)
-        return; /* the first reason is the one to fix */
-    v->pass = false;
-    va_start(ap, fmt);
-    vsnprintf(v->why, sizeof(v->why), fmt, ap);
-    va_end(ap);
-}
+#define fail_why cf_fail
 
 static void judge(const runner *r, const kase *k, verdict *v)
 {
@@ -226,7 +230,7 @@ static void judge(const runner *r, const kase *k, verdict *v)
     v->requests = cJSON_GetArraySize(entries);
     v->pass = true;
 
-    if (v->exit_status == -1)
+    if (v->exit_status == -1 && !r->flow_pay)
         fail_why(v, "the client did not finish within %d s and was stopped", r->case_timeout);
     if (k->apiv3_only && v->downloads == 0 && k->min_downloads > 0)
         fail_why(v,
@@ -255,6 +259,18 @@ static void judge(const runner *r, const kase *k, verdict *v)
                     v->diag = cJSON_PrintUnformatted(e);
             }
         }
+    }
+    if (r->flow_pay) {
+        if (v->exit_status == -1)
+            fail_why(v, "the client did not finish within %d s and was stopped", r->case_timeout);
+        snprintf(path, sizeof(path), "/__admin/orders/%s", v->out_trade_no);
+        cf_admin(r->base, "GET", path, NULL, &order);
+        cf_judge_flow(r, k, entries, order, v);
+        if (v->pass)
+            snprintf(v->why, sizeof(v->why), "%s", k->about);
+        cJSON_Delete(j);
+        cJSON_Delete(order);
+        return;
     }
     if (v->requests > 0 && v->requests < k->min_requests)
         fail_why(v, "the client sent %d request%s but should have retried: %s", v->requests,
@@ -430,6 +446,12 @@ static void usage(FILE *to)
             "key: it must download the platform certificates.\n"
             "\n"
             "Options:\n"
+            "  --flow pay             check a POS client instead: it pays one order by code\n"
+            "                         (WXPAY_AUTH_CODE, WXPAY_AMOUNT, WXPAY_POLL_INTERVAL,\n"
+            "                         WXPAY_PAY_TIMEOUT besides the above) and must exit 0\n"
+            "                         exactly when the user paid (cases: %s/pay_flow.json)\n"
+            "  --poll-interval S      WXPAY_POLL_INTERVAL for --flow pay (default 0.2)\n"
+            "  --pay-timeout S        WXPAY_PAY_TIMEOUT for --flow pay (default 2)\n"
             "  --list                 list the cases and exit\n"
             "  --case NAME            run only this case (repeatable)\n"
             "  --skip-group GROUP     leave out a group of cases (repeatable): \"certificates\"\n"
@@ -442,7 +464,7 @@ static void usage(FILE *to)
             "  --config FILE          config for the mock started here (default: bundled)\n"
             "  --admin-token TOKEN    the --mock-url mock's admin token (or set\n"
             "                         WXPAY_MOCK_ADMIN_TOKEN)\n"
-            "  --catalogue FILE       cases (default %s/conformance.json)\n"
+            "  --catalogue FILE       cases (default %s/conformance.json, or pay_flow.json)\n"
             "  --fixtures DIR         where keys/ is (default %s)\n"
             "  --client-timeout S     WXPAY_TIMEOUT given to the client (default: catalogue's)\n"
             "  --case-timeout S       stop a client that runs longer (default 60)\n"
@@ -452,7 +474,7 @@ static void usage(FILE *to)
             "  -h, --help             this text\n"
             "\n"
             "Exit status: 0 every selected case passed; 1 some failed; 2 usage error.\n",
-            WXP_FIXTURES_DIR, WXP_FIXTURES_DIR);
+            WXP_FIXTURES_DIR, WXP_FIXTURES_DIR, WXP_FIXTURES_DIR);
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -467,7 +489,7 @@ int main(int argc, char **argv)
 {
     runner r;
     const char *mock_url = NULL, *config = NULL, *junit = NULL, *json = NULL;
-    const char *catalogue = WXP_FIXTURES_DIR "/conformance.json";
+    const char *catalogue = NULL;
     const char *only[64], *skip[16];
     size_t nonly = 0, nskip = 0;
     int list = 0, client_timeout = 0;
@@ -475,6 +497,8 @@ int main(int argc, char **argv)
     r.fixtures = WXP_FIXTURES_DIR;
     r.case_timeout = 60;
     r.apiv3_key = "TESTONLYwxpaymockAPIv3key0000001"; /* fixtures/mock.json */
+    r.poll_interval = 0.2;
+    r.pay_timeout = 2;
 
     int i;
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -504,7 +528,20 @@ int main(int argc, char **argv)
             skip[nskip++] = v;
         else if (strcmp(a, "--apiv3-key") == 0)
             r.apiv3_key = v;
-        else if (strcmp(a, "--junit") == 0)
+        else if (strcmp(a, "--flow") == 0) {
+            if (strcmp(v, "pay") != 0 && strcmp(v, "reverse") != 0)
+                return bad("--flow must be \"reverse\" (the default) or \"pay\": ", v);
+            r.flow_pay = strcmp(v, "pay") == 0;
+        } else if (strcmp(a, "--poll-interval") == 0 || strcmp(a, "--pay-timeout") == 0) {
+            char *end;
+            double d = strtod(v, &end);
+            if (*end || !(d >= 0.01 && d <= 600))
+                return bad("must be seconds from 0.01 to 600: ", v);
+            if (a[3] == 'o')
+                r.poll_interval = d;
+            else
+                r.pay_timeout = d;
+        } else if (strcmp(a, "--junit") == 0)
             junit = v;
         else if (strcmp(a, "--json") == 0)
             json = v;
@@ -537,6 +574,9 @@ int main(int argc, char **argv)
     size_t nk = 0, nsel = 0, *sel = NULL;
     int status = EXIT_USAGE;
     r.client_timeout = 2;
+    if (!catalogue)
+        catalogue =
+            r.flow_pay ? WXP_FIXTURES_DIR "/pay_flow.json" : WXP_FIXTURES_DIR "/conformance.json";
     if (load_catalogue(catalogue, &root, &ks, &nk, &r.client_timeout) != 0)
         goto done;
     if (client_timeout)

@@ -125,10 +125,11 @@ static void add_bytes(Wxm_json *e, const char *name, wxp_span s, size_t max)
 }
 
 /* The entry's start: what was asked (the checks and the answer follow). */
-static void journal_entry(Wxm_json *e, const wxm_request *r, int64_t now)
+static void journal_entry(Wxm_json *e, const wxm_request *r, int64_t now_ms)
 {
     Wxm_json_open(e, NULL, '{');
-    Wxm_json_int(e, "time", now);
+    Wxm_json_int(e, "time", now_ms / 1000);
+    Wxm_json_int(e, "time_ms", now_ms);
     if (r->peer)
         Wxm_json_cstring(e, "peer", r->peer);
     add_bytes(e, "method", r->method, JOURNAL_VALUE_MAX);
@@ -162,7 +163,7 @@ void wxm_handle_ms(wxm_mock *m, const wxm_request *r, int64_t now_ms, wxm_answer
         return;
     }
     Wxm_json e = {0}, *entry = &e;
-    journal_entry(entry, r, now);
+    journal_entry(entry, r, now_ms);
     Wxm_ctx c;
     memset(&c, 0, sizeof(c));
     c.m = m;

@@ -71,6 +71,22 @@ check "... each saying it reported success on an untrusted answer" '[ "$(grep -c
 "$conform" --case closed_order_is_not_retried --case-timeout 5 -- sleep 30 > "$tmp/sl.out" 2>&1; rc=$?
 check "a client that hangs is stopped after --case-timeout" '[ $rc -eq 1 ] && grep -q "did not finish within 5 s" "$tmp/sl.out"'
 
+# --flow pay: POS clients.
+"$conform" --flow pay --junit "$tmp/pay.xml" -- "$bin/wxpay-pay" > "$tmp/pay.out" 2>&1; rc=$?
+check "--flow pay: wxpay-pay passes every POS case" '[ $rc -eq 0 ] && grep -q "^9 passed, 0 failed" "$tmp/pay.out"'
+"$conform" --flow pay --case paid_at_once --case userpaying_then_paid_is_polled \
+  -- "$bin/wxpay-reverse" > "$tmp/pr.out" 2>&1; rc=$?
+check "--flow pay: a client that never pays fails, told to send a codepay" \
+  '[ $rc -eq 1 ] && [ "$(grep -c "sent no codepay" "$tmp/pr.out")" -eq 2 ]'
+"$conform" --flow pay --case paid_at_once -- sh -c '"$0" >/dev/null; exec "$0"' "$bin/wxpay-pay" > "$tmp/p2.out" 2>&1; rc=$?
+check "--flow pay: paying twice with one out_trade_no fails" '[ $rc -eq 1 ] && grep -q "2 codepay requests for one out_trade_no" "$tmp/p2.out"'
+"$conform" --flow pay -- env WXPAY_PAY_TIMEOUT=0.3 "$bin/wxpay-pay" > "$tmp/pe.out" 2>&1; rc=$?
+want="no_answer_paid_is_found_by_a_query no_answer_unpaid_is_reversed userpaying_forever_is_reversed_at_the_timeout userpaying_then_paid_is_polled "
+check "--flow pay: a client that gives up after 0.3 s fails exactly the cases where the user was slow" \
+  '[ $rc -eq 1 ] && [ "$(failed_cases "$tmp/pe.out")" = "$want" ] && grep -q "s after the codepay, before WXPAY_PAY_TIMEOUT" "$tmp/pe.out"'
+err=$("$conform" --flow refund -- true 2>&1); rc=$?
+check "--flow of another kind exits 2 naming it" '[ $rc -eq 2 ] && [[ $err == *refund* ]]'
+
 # A running mock guarded by an admin token: --admin-token lets the runner in.
 exec 3< <(WXPAY_MOCK_ADMIN_TOKEN=s3cret exec "$bin/wxpay-mock" --port 0 --quiet)
 pid=$!

@@ -71,6 +71,6 @@ check_order libwxpay engine certs judge request settings http
 check_order libwxpay_mock server wire handler admin pay rules checks payloads sigdiag answer orderjson catalogue \
   request keys script store journal nonces config
 check_order tools/bench/CMakeFiles/wxpay-bench.dir main modes floors loadgen tls mockproc report common
-check_order conform/CMakeFiles/wxpay-conform.dir main report http
+check_order conform/CMakeFiles/wxpay-conform.dir main flow report http
 
 tap_summary
