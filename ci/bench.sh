@@ -24,7 +24,7 @@ bin=$top/build-bench/bin
 out=$top/build-bench
 echo "machine: $(nproc) cores; $(openssl version)"
 
-"$bin/wxpay-bench" --seconds "$secs" --json "$out/bench-mock.json" mock https unsigned client
+"$bin/wxpay-bench" --seconds "$secs" --json "$out/bench-mock.json" mock codepay https unsigned client
 rc=$?
 
 # WireMock, serving the reverse answer as a static stub.

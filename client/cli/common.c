@@ -243,7 +243,7 @@ int cli_config_failure(const wxpay_client *c, wxpay_code rc, const char *words)
 int cli_configure(wxpay_client *c, const cli_opts *o)
 {
     wxpay_code rc = WXPAY_OK;
-    double d;
+    double d = 0;
 #define TRY(call)                                                                                  \
     do {                                                                                           \
         if ((rc = (call)) != WXPAY_OK)                                                             \

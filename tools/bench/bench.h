@@ -33,8 +33,9 @@ typedef struct opts {
     int mock_threads; /* the mock's answering threads: one per core */
     int batch_us;     /* load threads wake at most this often; -1: per mode */
     long requests;
-    int orders; /* distinct out_trade_no values (memory mode) */
-    bool tls;   /* the load goes over HTTPS (mode https) */
+    int orders;   /* distinct out_trade_no values (memory mode) */
+    bool tls;     /* the load goes over HTTPS (mode https) */
+    bool codepay; /* the load is code payments (mode codepay), not reverses */
 } opts;
 
 /* -------------------------------------------------------------- common.c */
@@ -85,8 +86,9 @@ typedef struct load_result {
     bool ran_out;
 } load_result;
 
-/* n signed reverse requests for host:port over `orders` distinct orders
- * (0: all distinct), signed on o->threads threads. */
+/* n signed reverse requests (o->codepay: codepay requests, each a new
+ * order) for host:port over `orders` distinct orders (0: all distinct),
+ * signed on o->threads threads. */
 int bench_prepare(const opts *o, reqs *r, long n, const char *host, int port, int orders);
 void bench_free_reqs(reqs *r);
 /* A non-blocking TCP connection to host:port (Nagle off); -1 on failure. */

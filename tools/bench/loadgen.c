@@ -21,14 +21,26 @@
 #include <unistd.h>
 
 static char *build_request(wxp_key *key, const char *host, int port, const char *otn, int64_t ts,
-                           size_t *len)
+                           bool codepay, size_t *len)
 {
     char target[128], nonce[WXP_NONCE_LEN + 1], *msg = NULL, *sig = NULL, *auth = NULL;
+    char pay[512];
+    const char *body = BODY;
     size_t mlen;
     snprintf(target, sizeof(target), "/v3/pay/transactions/out-trade-no/%s/reverse", otn);
+    if (codepay) { /* a new order each, paid at once: 200 SUCCESS */
+        snprintf(target, sizeof(target), "/v3/pay/transactions/codepay");
+        snprintf(pay, sizeof(pay),
+                 "{\"appid\":\"" APPID "\",\"mchid\":\"" MCHID "\",\"description\":\"bench\","
+                 "\"out_trade_no\":\"%s\",\"payer\":{\"auth_code\":\"130000000000000001\"},"
+                 "\"amount\":{\"total\":1,\"currency\":\"CNY\"},\"scene_info\":{\"store_info\":"
+                 "{\"out_id\":\"1\"}}}",
+                 otn);
+        body = pay;
+    }
     if (wxp_nonce(nonce) ||
         wxp_request_message(wxp_span_of("POST"), wxp_span_of(target), ts, wxp_span_of(nonce),
-                            wxp_span_of(BODY), &msg, &mlen) ||
+                            wxp_span_of(body), &msg, &mlen) ||
         wxp_sign(key, msg, mlen, &sig))
         return NULL;
     wxp_auth a = {wxp_span_of(MCHID), wxp_span_of(nonce),
@@ -42,7 +54,7 @@ static char *build_request(wxp_key *key, const char *host, int port, const char 
         "POST %s HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: %s\r\nAccept: application/json\r\n"
         "Content-Type: application/json\r\nUser-Agent: wxpay-bench\r\nContent-Length: "
         "%zu\r\n\r\n%s",
-        target, host, port, auth, strlen(BODY), BODY);
+        target, host, port, auth, strlen(body), body);
     free(msg);
     free(sig);
     free(auth);
@@ -56,6 +68,7 @@ typedef struct prep_arg {
     const char *host;
     int port, orders, index, stride;
     int64_t ts;
+    bool codepay;
 } prep_arg;
 
 static void *prep_thread(void *arg)
@@ -64,7 +77,8 @@ static void *prep_thread(void *arg)
     char otn[32];
     for (long i = p->index; i < p->r->n; i += p->stride) {
         snprintf(otn, sizeof(otn), "bench%07ld", p->orders ? i % p->orders : i);
-        p->r->raw[i] = build_request(p->key, p->host, p->port, otn, p->ts, &p->r->len[i]);
+        p->r->raw[i] =
+            build_request(p->key, p->host, p->port, otn, p->ts, p->codepay, &p->r->len[i]);
     }
     return NULL;
 }
@@ -84,7 +98,7 @@ int bench_prepare(const opts *o, reqs *r, long n, const char *host, int port, in
     prep_arg pa[64];
     int t = o->threads > 64 ? 64 : o->threads;
     for (int i = 0; i < t; i++) {
-        pa[i] = (prep_arg){r, key, host, port, orders, i, t, (int64_t)time(NULL)};
+        pa[i] = (prep_arg){r, key, host, port, orders, i, t, (int64_t)time(NULL), o->codepay};
         pthread_create(&th[i], NULL, prep_thread, &pa[i]);
     }
     for (int i = 0; i < t; i++)

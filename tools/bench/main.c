@@ -29,11 +29,12 @@
 
 static void usage(void)
 {
-    printf("Usage: wxpay-bench [options] [mock|unsigned|client|memory|all]\n"
+    printf("Usage: wxpay-bench [options] [mock|unsigned|https|codepay|client|memory|all|url]\n"
            "Measures wxpay-mock and libwxpay (README \"Performance\").\n\n"
            "  mock       signed mock: throughput, latency, errors, memory, vs RSA-2048 sign rate\n"
            "  unsigned   the same with wxpay-mock --no-sign (the answer path without RSA)\n"
            "  https      the signed mock over TLS (the test CA in fixtures/tls), kept-alive\n"
+           "  codepay    the signed mock taking code payments (each a new order, paid at once)\n"
            "  client     libwxpay reverse round trips/s, sync and async\n"
            "  memory     mock resident size from 10,000 to --requests (default 1,000,000)\n"
            "  all        mock, unsigned and client (default)\n"
@@ -171,6 +172,11 @@ int main(int argc, char **argv)
             free(ca);
             rc |= ok ? bench_mode_mock(&o, "--tls", "mock-https") : 1;
             bench_tls_cleanup();
+        }
+        if (!strcmp(o.mode, "codepay")) {
+            o.codepay = true;
+            rc |= bench_mode_mock(&o, NULL, "mock-codepay");
+            o.codepay = false;
         }
         if (all || !strcmp(o.mode, "client"))
             rc |= bench_mode_client(&o);
