@@ -449,7 +449,7 @@ static void usage(FILE *to)
             "  --flow pay             check a POS client instead: it pays one order by code\n"
             "                         (WXPAY_AUTH_CODE, WXPAY_AMOUNT, WXPAY_POLL_INTERVAL,\n"
             "                         WXPAY_PAY_TIMEOUT besides the above) and must exit 0\n"
-            "                         exactly when the user paid (cases: %s/pay_flow.json)\n"
+            "                         exactly when the user paid (cases: pay_flow.json)\n"
             "  --poll-interval S      WXPAY_POLL_INTERVAL for --flow pay (default 0.2)\n"
             "  --pay-timeout S        WXPAY_PAY_TIMEOUT for --flow pay (default 2)\n"
             "  --list                 list the cases and exit\n"
@@ -464,7 +464,8 @@ static void usage(FILE *to)
             "  --config FILE          config for the mock started here (default: bundled)\n"
             "  --admin-token TOKEN    the --mock-url mock's admin token (or set\n"
             "                         WXPAY_MOCK_ADMIN_TOKEN)\n"
-            "  --catalogue FILE       cases (default %s/conformance.json, or pay_flow.json)\n"
+            "  --catalogue FILE       cases (default FIXTURES/conformance.json, or\n"
+            "                         pay_flow.json)\n"
             "  --fixtures DIR         where keys/ is (default %s)\n"
             "  --client-timeout S     WXPAY_TIMEOUT given to the client (default: catalogue's)\n"
             "  --case-timeout S       stop a client that runs longer (default 60)\n"
@@ -474,7 +475,8 @@ static void usage(FILE *to)
             "  -h, --help             this text\n"
             "\n"
             "Exit status: 0 every selected case passed; 1 some failed; 2 usage error.\n",
-            WXP_FIXTURES_DIR, WXP_FIXTURES_DIR, WXP_FIXTURES_DIR);
+            Wxp_fixtures_dir(NULL, 0) ? Wxp_fixtures_dir(NULL, 0)
+                                      : "none found: $WXPAY_FIXTURES_DIR or --fixtures");
 }
 
 static int bad(const char *fmt, const char *arg)
@@ -494,7 +496,7 @@ int main(int argc, char **argv)
     size_t nonly = 0, nskip = 0;
     int list = 0, client_timeout = 0;
     memset(&r, 0, sizeof(r));
-    r.fixtures = WXP_FIXTURES_DIR;
+    r.fixtures = Wxp_fixtures_dir(NULL, 0); /* NULL: --fixtures needed */
     r.case_timeout = 60;
     r.apiv3_key = "TESTONLYwxpaymockAPIv3key0000001"; /* fixtures/mock.json */
     r.poll_interval = 0.2;
@@ -574,9 +576,21 @@ int main(int argc, char **argv)
     size_t nk = 0, nsel = 0, *sel = NULL;
     int status = EXIT_USAGE;
     r.client_timeout = 2;
-    if (!catalogue)
-        catalogue =
-            r.flow_pay ? WXP_FIXTURES_DIR "/pay_flow.json" : WXP_FIXTURES_DIR "/conformance.json";
+    char default_catalogue[4400];
+    if (!r.fixtures) {
+        char tried[4300];
+        Wxp_fixtures_dir(tried, sizeof(tried));
+        fprintf(stderr,
+                "wxpay-conform: no fixtures found (looked in %s, and $WXPAY_FIXTURES_DIR is not "
+                "set): give --fixtures DIR, or set WXPAY_FIXTURES_DIR\n",
+                tried[0] ? tried : "the folder beside the program");
+        goto done;
+    }
+    if (!catalogue) {
+        snprintf(default_catalogue, sizeof(default_catalogue), "%.4300s/%s", r.fixtures,
+                 r.flow_pay ? "pay_flow.json" : "conformance.json");
+        catalogue = default_catalogue;
+    }
     if (load_catalogue(catalogue, &root, &ks, &nk, &r.client_timeout) != 0)
         goto done;
     if (client_timeout)
@@ -655,7 +669,9 @@ static int run_all(runner *rp, const kase *ks, const size_t *sel, size_t nsel, c
     } else {
         wxm_config *cfg = NULL;
         wxp_diag d = {"", ""};
-        if (wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d) != WXM_OK) {
+        char mock_json[4400];
+        snprintf(mock_json, sizeof(mock_json), "%.4300s/mock.json", r.fixtures);
+        if (wxm_config_load(config ? config : mock_json, &cfg, &d) != WXM_OK) {
             status = bad("bad mock config: ", d.text);
             goto out;
         }

@@ -13,7 +13,12 @@
 
 const char *wxm_default_config_path(void)
 {
-    return WXP_FIXTURES_DIR "/mock.json";
+    static char path[4300];
+    const char *dir = Wxp_fixtures_dir(NULL, 0);
+    if (!dir)
+        return NULL;
+    snprintf(path, sizeof(path), "%.4200s/mock.json", dir);
+    return path;
 }
 
 static void merchant_clear(Wxm_merchant *m)

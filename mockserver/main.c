@@ -1,5 +1,6 @@
 /* main.c: the wxpay-mock command line (README "wxpay-mock"). */
 #include <wxpay/mock.h>
+#include "wxp_int.h"
 #include <wxpay/version.h>
 
 #include <stdbool.h>
@@ -19,8 +20,9 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "Usage: wxpay-mock [options]\n"
-            "A mock WeChat Pay API v3 server for the reverse (撤销) flow: verifies signed\n"
-            "requests, keeps order state, signs its answers and fails on command.\n"
+            "A mock WeChat Pay API v3 server for code payment and its reverse (撤销):\n"
+            "verifies signed requests, keeps order state, signs its answers and fails\n"
+            "on command.\n"
             "\n"
             "Options:\n"
             "  --host ADDR          address to listen on (default 127.0.0.1)\n"
@@ -48,7 +50,7 @@ static void usage(FILE *to)
             "The first line on stdout is \"wxpay-mock listening on http://HOST:PORT\".\n"
             "SIGINT or SIGTERM stops it (exit status 0). Exit status 2: bad option or\n"
             "config; 1: cannot listen; 3: stopped, but the journal file lost entries.\n",
-            wxm_default_config_path());
+            wxm_default_config_path() ? wxm_default_config_path() : "none found: give --config");
 }
 
 #if defined(__GNUC__)
@@ -150,7 +152,16 @@ int main(int argc, char **argv)
 
     wxm_config *cfg = NULL;
     wxp_diag d = {"", ""};
-    wxm_err e = wxm_config_load(config ? config : wxm_default_config_path(), &cfg, &d);
+    if (!config && !(config = wxm_default_config_path())) {
+        char tried[4300];
+        Wxp_fixtures_dir(tried, sizeof(tried));
+        fprintf(stderr,
+                "wxpay-mock: no bundled config found (looked for mock.json in %s, and "
+                "$WXPAY_FIXTURES_DIR is not set): give --config FILE, or set WXPAY_FIXTURES_DIR\n",
+                tried[0] ? tried : "the folder beside the program");
+        return EXIT_USAGE;
+    }
+    wxm_err e = wxm_config_load(config, &cfg, &d);
     if (e == WXM_E_NOMEM) {
         fprintf(stderr, "wxpay-mock: out of memory\n");
         return EXIT_LISTEN;

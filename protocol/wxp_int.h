@@ -72,6 +72,14 @@ wxp_err Wxp_json_object(wxp_span body, struct cJSON **out, wxp_diag *diag);
 wxp_err Wxp_read_file(const char *path, size_t max, const char *field, char **out, size_t *out_len,
                       wxp_diag *diag);
 
+/* The fixtures folder of the programs (keys, mock.json, the catalogues):
+ * $WXPAY_FIXTURES_DIR when set; else PREFIX/share/wxpay/fixtures beside the
+ * running program's PREFIX/bin (found from /proc/self/exe, so an installed
+ * tree still works once moved); else, for a program run from its build
+ * tree, the source tree's. NULL when none is found: tried[cap] then names
+ * the folder looked in. */
+const char *Wxp_fixtures_dir(char *tried, size_t cap);
+
 /* Microseconds on the monotonic clock (for durations and deadlines). */
 int64_t Wxp_mono_us(void);
 

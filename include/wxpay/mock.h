@@ -67,7 +67,10 @@ WXP_MUST_CHECK wxm_err wxm_config_set_admin_token(wxm_config *cfg, const char *t
 /* Turns answer signing off (benchmarks of the HTTP path only). */
 void wxm_config_set_signing(wxm_config *cfg, int on);
 
-/* Path of the bundled config (fixtures/mock.json of this source tree). */
+/* Path of the bundled config: mock.json in $WXPAY_FIXTURES_DIR, or in
+ * PREFIX/share/wxpay/fixtures beside the program's PREFIX/bin (wherever the
+ * installed tree was moved), or, for a program run from the build tree,
+ * in the source tree's fixtures/. NULL when none is found. */
 const char *wxm_default_config_path(void);
 
 /* ------------------------------------------------------------------- mock */

@@ -20,6 +20,7 @@
  * The mock is started as a child process (its memory is its own) unless
  * --url names one. Figures print as a table, and as JSON with --json FILE. */
 #include "bench.h"
+#include "wxp_int.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ static void usage(void)
            "  --url URL       a running server instead of starting the mock (mode url)\n"
            "  --label NAME    the name of that server in the bench_report (mode url)\n"
            "  --mock PATH     the wxpay-mock binary (default: next to this one)\n"
-           "  --fixtures DIR  fixtures folder (default: the source tree's)\n"
+           "  --fixtures DIR  fixtures folder (default: the installed one, or the source tree's)\n"
            "  --json FILE     write the figures as JSON\n"
            "  --version       print the version\n");
 }
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
               .conns = 32,
               .seconds = 10,
               .batch_us = -1,
-              .fixtures = WXP_FIXTURES_DIR};
+              .fixtures = Wxp_fixtures_dir(NULL, 0)};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -159,6 +160,11 @@ int main(int argc, char **argv)
     int rc = 0;
     if (o.nmodes == 0)
         o.modes[o.nmodes++] = "all";
+    if (!o.fixtures) {
+        fprintf(stderr, "wxpay-bench: no fixtures found: give --fixtures DIR, or set "
+                        "WXPAY_FIXTURES_DIR\n");
+        return 2;
+    }
     for (int k = 0; k < o.nmodes; k++) {
         o.mode = o.modes[k];
         bool all = !strcmp(o.mode, "all");
