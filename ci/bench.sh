@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole benchmark in one command (README "Performance"): a Release build,
+# The whole benchmark in one command (docs/performance.md "Performance"): a Release build,
 # then wxpay-bench for the mock with full verification and signing (over
 # HTTP and over HTTPS with kept-alive connections), the mock
 # without signing, WireMock serving the same static answer (installed from

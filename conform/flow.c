@@ -1,4 +1,4 @@
-/* flow.c: judging a POS client (wxpay-conform --flow pay, README
+/* flow.c: judging a POS client (wxpay-conform --flow pay, docs/conformance.md
  * "Conformance of a POS flow"). From the mock's journal for the order and
  * the order afterwards: the user's payment is reported exactly when it
  * happened; the client polls instead of paying twice; it never sends a

@@ -1,4 +1,4 @@
-/* main.c: wxpay-conform, the conformance runner (README "Conformance").
+/* main.c: wxpay-conform, the conformance runner (docs/conformance.md "Conformance").
  *
  * For each case of the catalogue (fixtures/conformance.json) it sets up an
  * order on the mock, runs the user's client command once with the case in

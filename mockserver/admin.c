@@ -1,4 +1,4 @@
-/* admin.c: the admin API under /__admin/ (README "Admin API"), a table of
+/* admin.c: the admin API under /__admin/ (docs/mock.md "Admin API"), a table of
  * routes: each names its path, the methods it takes and its handler. */
 #include "mock_int.h"
 
@@ -242,7 +242,7 @@ static bool host_is_address(wxp_span h)
     return strspn(buf, "0123456789.") == strlen(buf) && strchr(buf, '.') != NULL;
 }
 
-/* Who may call the admin API (README "Admin API and the network"): true
+/* Who may call the admin API (docs/mock.md "Admin API and the network"): true
  * when the call may go on, else false with the refusal in `a`. */
 static bool admin_allowed(const wxm_mock *m, const wxm_request *r, wxm_answer *a)
 {
@@ -331,7 +331,7 @@ void Wxm_admin(wxm_mock *m, const wxm_request *r, int64_t now_ms, wxm_answer *a)
         return;
     }
     admin_error(a, 404, "path",
-                "unknown admin endpoint; see README: /__admin/orders/{out_trade_no}, "
+                "unknown admin endpoint; see docs/mock.md: /__admin/orders/{out_trade_no}, "
                 "/__admin/journal, /__admin/reset, /__admin/health, /__admin/wechatpay, "
                 "/__admin/catalogue");
 }

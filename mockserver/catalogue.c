@@ -1,14 +1,14 @@
 /* catalogue.c: the magic values. An unknown order whose out_trade_no
- * starts with a known prefix begins life as the prefix says (README
+ * starts with a known prefix begins life as the prefix says (docs/mock.md
  * "Zero-config scenarios"); a code payment's auth code, or its
- * Wechatpay-Negative-Test header, picks how the payment goes (README "Code
+ * Wechatpay-Negative-Test header, picks how the payment goes (docs/mock.md "Code
  * payment"). GET /__admin/catalogue publishes both. */
 #include "mock_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* out_trade_no prefix -> how the order starts (README "Zero-config
+/* out_trade_no prefix -> how the order starts (docs/mock.md "Zero-config
  * scenarios"). The step, if any, runs on the first reverse call. */
 enum { DEFAULT, NEVER, AFTER, BEFORE };
 static const struct {

@@ -1,5 +1,5 @@
 /* checks.c: what the mock verifies on every API request, in a fixed,
- * documented order (README "Checks"). The first failure becomes the error
+ * documented order (docs/mock.md "Checks"). The first failure becomes the error
  * answer: HTTP status and code from docs/protocol.md's table, and a detail that
  * names the check, what was expected, what was received and, for a bad
  * signature, the exact message the server expected plus the likely mistake.
@@ -77,7 +77,7 @@ static bool check_method(Wxm_ctx *c)
                 (int)(m.len > 16 ? 16 : m.len), m.ptr);
 }
 
-/* The endpoints this mock serves (README "Endpoints"). */
+/* The endpoints this mock serves (docs/mock.md "Endpoints"). */
 #define P "/v3/pay/transactions"
 #define PP "/v3/pay/partner/transactions"
 static const Wxm_endpoint endpoints[] = {
@@ -138,10 +138,11 @@ static bool check_path(Wxm_ctx *c)
         if (e == WXP_ERR_PATH_EMPTY_PARAM)
             cJSON_AddStringToObject(det, "value", "");
         if (e == WXP_ERR_PATH_MISMATCH)
-            return fail(c, "path", 404, "NOT_FOUND", det,
-                        "no such endpoint (README \"Endpoints\" lists them; the nearest is %s "
-                        "%s): %s",
-                        best->method, best->tmpl, d.text);
+            return fail(
+                c, "path", 404, "NOT_FOUND", det,
+                "no such endpoint (docs/mock.md \"Endpoints\" lists them; the nearest is %s "
+                "%s): %s",
+                best->method, best->tmpl, d.text);
         return fail(c, "path", 400, "PARAM_ERROR", det, "%s", d.text);
     }
     c->route = hit->route;

@@ -1,4 +1,4 @@
-/* config.c: the mock's JSON configuration (README "Mock configuration").
+/* config.c: the mock's JSON configuration (docs/mock.md "Mock configuration").
  * Every error names the file, the field path and the problem. */
 #include "mock_int.h"
 #include "wxp_int.h"

@@ -1,4 +1,4 @@
-/* main.c: the wxpay-mock command line (README "wxpay-mock"). */
+/* main.c: the wxpay-mock command line (docs/mock.md "wxpay-mock"). */
 #include <wxpay/mock.h>
 #include "wxp_int.h"
 #include <wxpay/version.h>

@@ -151,7 +151,7 @@ cJSON *Wxm_script_json(const Wxm_step *steps, size_t n);
 
 #define WXM_MAX_SCRIPT 16
 
-/* How a code payment goes (the magic auth codes, README "Code payment"). */
+/* How a code payment goes (the magic auth codes, docs/mock.md "Code payment"). */
 typedef enum Wxm_outcome {
     WXM_PAY_PAID,
     WXM_PAY_USERPAYING_THEN_PAID,
@@ -340,7 +340,7 @@ wxp_err Wxm_order_from_json(const cJSON *obj, Wxm_order *o, wxp_diag *diag);
 /* The zero-config catalogue: how an unknown order whose out_trade_no starts
  * with a known prefix begins life. Returns false for ORDER_NOT_EXIST. */
 bool Wxm_catalogue_order(const char *out_trade_no, int64_t now, Wxm_order *o);
-/* The magic auth codes and outcome names (README "Code payment"). */
+/* The magic auth codes and outcome names (docs/mock.md "Code payment"). */
 #define WXM_DEFAULT_PAY_AFTER_MS 8000
 const char *Wxm_outcome_name(Wxm_outcome o);
 bool Wxm_outcome_parse(wxp_span name, Wxm_outcome *out);
@@ -463,7 +463,7 @@ typedef struct Wxm_ctx {
     Wxm_verdict fail;  /* filled by the first failing check */
 } Wxm_ctx;
 
-/* Runs every check of README "Checks" in order; false at the first that
+/* Runs every check of docs/mock.md "Checks" in order; false at the first that
  * fails, with ctx->fail filled (status, code, message, detail). */
 bool Wxm_check_request(Wxm_ctx *ctx);
 

@@ -1,5 +1,5 @@
 /* orderjson.c: orders as the admin API shows them and as a PUT gives
- * them (README "Admin API"); unknown fields are refused, field by field. */
+ * them (docs/mock.md "Admin API"); unknown fields are refused, field by field. */
 #include "mock_int.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* pay.c: the rules of code payment (README "Code payment"). A codepay
+/* pay.c: the rules of code payment (docs/mock.md "Code payment"). A codepay
  * creates the order and decides, from its auth code or the
  * Wechatpay-Negative-Test header, how the payment goes: paid at once, the
  * user still typing a password (202 USERPAYING) until pay_after_ms, a

@@ -1,5 +1,5 @@
 /* script.c: scenario scripts, the steps an order plays one per reverse
- * call, or the certificate downloads one per download (README "Scenario
+ * call, or the certificate downloads one per download (docs/mock.md "Scenario
  * scripts"): names, defaults, JSON in and out. */
 #include "mock_int.h"
 
@@ -95,8 +95,9 @@ wxp_err Wxm_script_parse(const cJSON *arr, Wxm_script_kind kind, Wxm_step **out,
             if (strcmp(action->valuestring, step_names[a]) == 0)
                 break;
         if (!err && a == sizeof(step_names) / sizeof(step_names[0]))
-            err = step_fail(diag, i, "unknown action \"%s\" (see README: script steps)",
-                            action->valuestring);
+            err =
+                step_fail(diag, i, "unknown action \"%s\" (see docs/mock.md, \"Scenario scripts\")",
+                          action->valuestring);
         else if (!err && kind == WXM_SCRIPT_ORDER && a == WXM_STEP_TAMPERED_CIPHERTEXT)
             err = step_fail(diag, i,
                             "tampered_ciphertext is a step of certificates_script (PUT "

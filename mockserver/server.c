@@ -176,7 +176,7 @@ static bool park(wxm_server *s, struct MHD_Connection *c, int64_t ms)
 
 /* Freed journal entries and per-connection buffers stay in glibc's
  * per-thread arenas; hand them back every 20,000 requests, and after a
- * reset, so the resident size follows what is live (measured: README
+ * reset, so the resident size follows what is live (measured: docs/performance.md
  * "Performance"). */
 static void trim_now_and_then(wxm_server *s)
 {

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit statuses, documented in each --help and the README. */
+/* Exit statuses, documented in each --help, man page and docs/clients.md. */
 enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_USAGE = 2,     /* bad option or configuration */

@@ -1,5 +1,5 @@
 /* pay.c: wxpay-pay, a code payment (付款码支付) as a POS should do it
- * (README "wxpay-pay"): codepay; when the user is still typing a password
+ * (docs/clients.md "wxpay-pay"): codepay; when the user is still typing a password
  * (USERPAYING), or the answer was an error or never came, query every
  * --poll-interval until the order is paid or --pay-timeout passes; then
  * reverse, which ends the payment for good (with the client's retries:

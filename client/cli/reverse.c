@@ -1,5 +1,5 @@
 /* reverse.c: wxpay-reverse, the reference reversal client on the command
- * line (README "wxpay-reverse"). Every option has a WXPAY_* environment
+ * line (docs/clients.md "wxpay-reverse"). Every option has a WXPAY_* environment
  * twin; an option on the command line wins over the environment. */
 #include "common.h"
 

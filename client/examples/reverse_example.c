@@ -1,4 +1,4 @@
-/* reverse_example.c: libwxpay in one page, sync and async. The README shows
+/* reverse_example.c: libwxpay in one page, sync and async. docs/clients.md shows
  * this file; the CLI tests run it against wxpay-mock.
  *
  * Usage: wxpay-example BASE_URL FIXTURES_DIR */

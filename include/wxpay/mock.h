@@ -46,7 +46,7 @@ const char *wxm_strerror(wxm_err e);
 
 typedef struct wxm_config wxm_config;
 
-/* Loads a JSON config file (format in README "Mock configuration"); key
+/* Loads a JSON config file (format in docs/mock.md "Mock configuration"); key
  * paths inside are relative to the file's folder. Errors name the file, the
  * field and the problem. */
 WXP_MUST_CHECK wxm_err wxm_config_load(const char *path, wxm_config **out, wxp_diag *diag);

@@ -80,7 +80,7 @@ check "path mistake is explained" '[[ $bad == *PARAM_ERROR* ]] && [[ $bad == *da
 
 example=$(dirname "$0")/../../mockserver/examples/curl-reverse.sh
 out=$(bash "$example" closed_cli_0001 "$base")
-check "README's curl example reverses against the mock" '[[ $out == *ORDER_CLOSED* ]]'
+check "the curl example (docs/mock.md) reverses against the mock" '[[ $out == *ORDER_CLOSED* ]]'
 
 # Control bytes in the method and target reach the text log escaped.
 exec 9<>"/dev/tcp/127.0.0.1/$port"

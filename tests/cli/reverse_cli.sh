@@ -68,7 +68,7 @@ out=$(env WXPAY_BASE_URL="$base" WXPAY_MCHID=1230000109 WXPAY_APPID=wxd678efh567
 check "every setting from WXPAY_* variables" '[ $rc -eq 0 ] && [[ $out == "reversed paid_env_0001 "* ]]'
 
 out=$("$bin/wxpay-example" "$base" "$fx"); rc=$?
-check "the README's library example runs (sync, chain, async)" \
+check "the library example (docs/clients.md) runs (sync, chain, async)" \
   '[ $rc -eq 0 ] && [[ $out == *"sync: reversed paid_example_1"* ]] && [[ $out == *"ORDER_CLOSED"* ]]'
 
 # The APIv3 key instead of a WeChat Pay key: the certificates are downloaded.

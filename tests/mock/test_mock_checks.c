@@ -1,5 +1,5 @@
 /* The mock's checks, one named test each, in the documented order
- * (README "Checks"): status, code and the diagnostic of every rejection. */
+ * (docs/mock.md "Checks"): status, code and the diagnostic of every rejection. */
 #include "mocktest.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* main.c: wxpay-bench, the performance benchmark (README "Performance").
+/* main.c: wxpay-bench, the performance benchmark (docs/performance.md "Performance").
  *
  * Modes:
  *   mock    N validly signed, distinct reverse requests are prepared before
@@ -31,7 +31,7 @@
 static void usage(void)
 {
     printf("Usage: wxpay-bench [options] [mock|unsigned|https|codepay|client|memory|all|url]\n"
-           "Measures wxpay-mock and libwxpay (README \"Performance\").\n\n"
+           "Measures wxpay-mock and libwxpay (docs/performance.md \"Performance\").\n\n"
            "  mock       signed mock: throughput, latency, errors, memory, vs RSA-2048 sign rate\n"
            "  unsigned   the same with wxpay-mock --no-sign (the answer path without RSA)\n"
            "  https      the signed mock over TLS (the test CA in fixtures/tls), kept-alive\n"
