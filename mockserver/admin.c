@@ -144,7 +144,6 @@ static void put_order(const admin_call *c, wxm_answer *a)
     o.created_at = c->now;
     memcpy(o.mchid, cfg->merchants[0].mchid, sizeof(o.mchid));
     snprintf(o.appid, sizeof(o.appid), "%s", cfg->merchants[0].appids[0]);
-    Wxm_transaction_id_new(c->m, c->now, o.transaction_id);
     wxp_err e = Wxm_order_from_json(body, &o, &d);
     cJSON_Delete(body);
     if (e) {

@@ -173,7 +173,6 @@ bool Wxm_catalogue_order(const char *otn, int64_t now, Wxm_order *o)
     o->state = WXM_NOTPAY;
     o->amount = 100;
     o->created_at = now - 60;
-    snprintf(o->transaction_id, sizeof(o->transaction_id), "42000%015lld", (long long)now);
     if (strncmp(otn, "notfound_", 9) == 0)
         return false;
     for (size_t i = 0; i < sizeof(catalogue) / sizeof(catalogue[0]); i++) {

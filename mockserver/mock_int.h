@@ -219,8 +219,9 @@ void Wxm_order_settle(Wxm_order *o, int64_t now_ms);
 /* Runs fn on the order whose transaction_id is tid (a scan: the mock keys
  * orders by out_trade_no). WXM_ABSENT when none. */
 Wxm_found Wxm_store_with_transaction(Wxm_store *s, const char *tid, Wxm_order_fn fn, void *ctx);
-/* Replaces (or creates) an order. */
-Wxm_found Wxm_store_put(Wxm_store *s, const Wxm_order *o);
+/* Replaces (or creates) an order; an order without a transaction_id gets
+ * one (written back to *o), as every order the store creates does. */
+Wxm_found Wxm_store_put(Wxm_store *s, Wxm_order *o);
 uint64_t Wxm_store_evicted(Wxm_store *s);
 size_t Wxm_store_limit(const Wxm_store *s);
 bool Wxm_store_get(Wxm_store *s, const char *out_trade_no, Wxm_order *copy);
@@ -509,8 +510,6 @@ void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 /* ------------------------------------------------------------- pay.c */
 
 void Wxm_rule_codepay(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
-/* A new transaction_id: 32 digits, unique in the mock's life. */
-void Wxm_transaction_id_new(wxm_mock *m, int64_t now, char out[WXP_ID_MAX + 1]);
 void Wxm_rule_close(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry);
 
 /* ----------------------------------------------------------- admin.c */

@@ -12,16 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void Wxm_transaction_id_new(wxm_mock *m, int64_t now, char out[WXP_ID_MAX + 1])
-{
-    char tid[64];
-    uint64_t seq = __atomic_add_fetch(&m->request_seq, 1, __ATOMIC_RELAXED);
-    snprintf(tid, sizeof(tid), "4200%010lld%018llu", (long long)(now % 10000000000LL),
-             (unsigned long long)(seq % 1000000000000000000ULL));
-    memcpy(out, tid, 32);
-    out[32] = '\0';
-}
-
 /* FNV-1a over the parts of a codepay that must agree on a retry. */
 static uint32_t content_hash(const Wxm_ctx *c)
 {
@@ -61,8 +51,6 @@ static void start_payment(Wxm_order *o, paying *p)
     memcpy(o->sp_mchid, c->sp_mchid, sizeof(o->sp_mchid));
     memcpy(o->sp_appid, c->sp_appid, sizeof(o->sp_appid));
     memcpy(o->trade_type, "MICROPAY", 9);
-    if (!o->transaction_id[0])
-        Wxm_transaction_id_new(c->m, c->now, o->transaction_id);
     switch (p->outcome) {
     case WXM_PAY_PAID:
     case WXM_PAY_SYSTEM_ERROR:
@@ -147,6 +135,7 @@ void Wxm_rule_codepay(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     Wxm_order init;
     memset(&init, 0, sizeof(init));
     memcpy(init.out_trade_no, c->out_trade_no, c->out_trade_no_len + 1);
+    init.created_at = c->now;
     init.fresh = true;
     Wxm_found f = Wxm_store_with(m->orders, c->out_trade_no, &init, decide_codepay, &p);
     if (f != WXM_FOUND) {

@@ -198,6 +198,20 @@ static node **slot(Wxm_store *s, const char *key, shard **sh)
     return p;
 }
 
+/* WeChat Pay's number for an order that has none: 32 digits from its
+ * creation time and its id, so unique in the store's life. */
+static void name_transaction(Wxm_order *o)
+{
+    char tid[64];
+    if (o->transaction_id[0])
+        return;
+    long long t = (long long)(o->created_at % 10000000000LL);
+    snprintf(tid, sizeof(tid), "4200%010lld%018llu", t < 0 ? -t : t,
+             (unsigned long long)(o->id % 1000000000000000000ULL));
+    memcpy(o->transaction_id, tid, 32);
+    o->transaction_id[32] = '\0';
+}
+
 Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init, Wxm_order_fn fn,
                          void *ctx)
 {
@@ -225,6 +239,7 @@ Wxm_found Wxm_store_with(Wxm_store *s, const char *key, const Wxm_order *init, W
             }
             (*p)->order = *init;
             (*p)->order.id = __atomic_add_fetch(&s->last_id, 1, __ATOMIC_RELAXED);
+            name_transaction(&(*p)->order);
             sh->count++;
             __atomic_add_fetch(&s->total, 1, __ATOMIC_RELAXED);
         }
@@ -268,10 +283,12 @@ static void replace(Wxm_order *o, void *ctx)
     *o = *(const Wxm_order *)ctx;
 }
 
-Wxm_found Wxm_store_put(Wxm_store *s, const Wxm_order *o)
+Wxm_found Wxm_store_put(Wxm_store *s, Wxm_order *o)
 {
     Wxm_order fresh = *o; /* a new order, even under an old out_trade_no */
     fresh.id = __atomic_add_fetch(&s->last_id, 1, __ATOMIC_RELAXED);
+    name_transaction(&fresh);
+    memcpy(o->transaction_id, fresh.transaction_id, sizeof(o->transaction_id));
     return Wxm_store_with(s, o->out_trade_no, &fresh, replace, &fresh);
 }
 

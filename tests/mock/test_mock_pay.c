@@ -440,6 +440,37 @@ static void close_refuses_a_code_payment_and_closes_others(void **state)
     wxm_answer_clear(&a);
 }
 
+/* Every order gets its own WeChat Pay number, however it was made (a
+ * prefix order, an admin PUT, a codepay), and a query by it finds it. */
+static void every_order_has_its_own_transaction_id(void **state)
+{
+    wxm_mock *m = *state;
+    char st[32];
+    const char *otns[] = {"paid_tid_0001", "paid_tid_0002", "admin_tid_01", "pay_tid_0001"};
+    query_state(m, otns[0], T0, st); /* the zero-config catalogue makes these two */
+    query_state(m, otns[1], T0, st);
+    mt_put_order(m, otns[2], "{\"trade_state\":\"SUCCESS\"}");
+    wxm_answer a;
+    call(m, false, "POST", CODEPAY, codepay_body(otns[3], "130000000000000001", 100), T0, NULL, &a);
+    wxm_answer_clear(&a);
+    char tids[4][40];
+    for (int i = 0; i < 4; i++) {
+        Wxm_order o = mt_order(m, otns[i]);
+        assert_int_equal(strlen(o.transaction_id), 32);
+        snprintf(tids[i], sizeof(tids[i]), "%s", o.transaction_id);
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(tids[i], tids[k]);
+        char target[256];
+        snprintf(target, sizeof(target), "/v3/pay/transactions/id/%.32s?mchid=1230000109", tids[i]);
+        call(m, false, "GET", target, NULL, T0, NULL, &a);
+        char want[64];
+        snprintf(want, sizeof(want), "\"out_trade_no\":\"%s\"", otns[i]);
+        if (a.status != 200 || !strstr(a.body, want))
+            fail_msg("query by %s: %d %.*s", tids[i], a.status, (int)a.body_len, a.body);
+        wxm_answer_clear(&a);
+    }
+}
+
 static void catalogue_names_every_outcome(void **state)
 {
     wxm_answer a;
@@ -547,6 +578,7 @@ int main(void)
         T(codepay_body_fields_are_named),
         T(partner_forms_are_signed_by_the_service_provider),
         T(close_refuses_a_code_payment_and_closes_others),
+        T(every_order_has_its_own_transaction_id),
         T(catalogue_names_every_outcome),
         T(a_payment_never_completes_after_a_reverse),
     };
