@@ -52,6 +52,29 @@ check "the moved wxpay-conform finds its catalogue and keys" '[ $rc -eq 0 ] && [
 export PKG_CONFIG_PATH=$p/$libdir/pkgconfig
 flags=$(pkg-config --cflags --libs wxpay 2>&1); rc=$?
 check "pkg-config --cflags --libs wxpay" '[ $rc -eq 0 ] && [[ $flags == *-lwxpay* ]] && [[ $flags == *"-I$p/include"* || $flags == *"/include"* ]]'
+cat > "$tmp/sign.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <wxpay/protocol.h>
+int main(int argc, char **argv)
+{
+    wxp_key *k = NULL;
+    char *sig = NULL;
+    if (argc < 2 || wxp_key_private_file(argv[1], &k, NULL) != WXP_OK ||
+        wxp_sign(k, "hello\n", 6, &sig) != WXP_OK)
+        return 1;
+    puts(sig);
+    free(sig);
+    wxp_key_free(k);
+    return 0;
+}
+C
+pflags=$(pkg-config --cflags --libs wxp_protocol 2>&1); rc=$?
+check "pkg-config --cflags --libs wxp_protocol (the protocol library alone)" '[ $rc -eq 0 ] && [[ $pflags == *-lwxp_protocol* ]] && [[ $pflags != *-lwxpay* ]]'
+cc -o "$tmp/sign" "$tmp/sign.c" $pflags >"$tmp/cc.log" 2>&1 &&
+  sig=$(LD_LIBRARY_PATH=$p/$libdir "$tmp/sign" "$p/share/wxpay/fixtures/keys/merchant_key.pem") &&
+  want=$(printf 'hello\n' | openssl dgst -sha256 -sign "$p/share/wxpay/fixtures/keys/merchant_key.pem" | openssl base64 -A)
+check "... a program on it alone signs as the openssl command line does" '[ -n "${sig:-}" ] && [ "$sig" = "$want" ]'
 cc -o "$tmp/example" "$src/client/examples/reverse_example.c" $flags >"$tmp/cc.log" 2>&1; rc=$?
 check "a program built with pkg-config and <wxpay/wxpay.h>" '[ $rc -eq 0 ] || { head -5 "$tmp/cc.log"; false; }'
 out=$(LD_LIBRARY_PATH=$p/$libdir "$tmp/example" "$base" "$p/share/wxpay/fixtures" 2>&1); rc=$?
