@@ -95,6 +95,15 @@ static const Wxm_endpoint endpoints[] = {
 };
 #define NENDPOINTS (sizeof(endpoints) / sizeof(endpoints[0]))
 
+const Wxm_endpoint *Wxm_endpoint_of(wxp_span target)
+{
+    wxp_match m;
+    for (size_t i = 0; i < NENDPOINTS; i++)
+        if (wxp_template_match(endpoints[i].tmpl, target, &m, NULL) == WXP_OK)
+            return &endpoints[i];
+    return NULL;
+}
+
 /* How many leading bytes two paths share: the endpoint a wrong path was
  * most likely meant for is the one it shares the most with. */
 static size_t common_prefix(const char *tmpl, wxp_span path)

@@ -187,11 +187,10 @@ void wxm_handle_ms(wxm_mock *m, const wxm_request *r, int64_t now_ms, wxm_answer
                        Wxm_error_body(c.fail.code, c.fail.message, c.fail.detail), WXM_STEP_OK,
                        now);
         Wxm_answer_code(a, entry, c.fail.code);
-        if (c.fail.status == 405) /* the path named one endpoint, or none yet */
-            Wxm_answer_header(a, "Allow",
-                              strcmp(c.fail.check, "method") == 0 && c.match.path.ptr
-                                  ? (c.route == WXM_ROUTE_REVERSE ? "POST" : "GET")
-                                  : "GET, POST");
+        if (c.fail.status == 405) { /* the methods of the endpoint the path names */
+            const Wxm_endpoint *ep = c.ep ? c.ep : Wxm_endpoint_of(r->target);
+            Wxm_answer_header(a, "Allow", ep ? ep->method : "GET, POST");
+        }
     } else {
         Wxm_json_cstring(entry, "endpoint", c.ep->name);
         switch (c.route) {

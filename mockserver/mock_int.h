@@ -467,6 +467,8 @@ typedef struct Wxm_ctx {
 /* Runs every check of docs/mock.md "Checks" in order; false at the first that
  * fails, with ctx->fail filled (status, code, message, detail). */
 bool Wxm_check_request(Wxm_ctx *ctx);
+/* The endpoint a request target names, or NULL. */
+const Wxm_endpoint *Wxm_endpoint_of(wxp_span target);
 
 /* -------------------------------------------------------- payloads.c */
 

@@ -471,6 +471,29 @@ static void every_order_has_its_own_transaction_id(void **state)
     }
 }
 
+/* A wrong method names the endpoint's own in Allow. */
+static void wrong_methods_name_the_right_one(void **state)
+{
+    wxm_mock *m = *state;
+    const struct {
+        const char *method, *target, *allow;
+    } rows[] = {
+        {"GET", CODEPAY, "POST"},
+        {"GET", "/v3/pay/transactions/out-trade-no/abc123/close", "POST"},
+        {"POST", "/v3/pay/transactions/id/4200000000000000000000000000001", "GET"},
+        {"GET", "/v3/pay/partner/transactions/out-trade-no/abc123/reverse", "POST"},
+        {"PUT", CODEPAY, "POST"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        wxm_answer a;
+        call(m, false, rows[i].method, rows[i].target, "{}", T0, NULL, &a);
+        if (a.status != 405 || strcmp(mt_header_of(&a, "Allow"), rows[i].allow) != 0)
+            fail_msg("%s %s: %d Allow %s", rows[i].method, rows[i].target, a.status,
+                     mt_header_of(&a, "Allow"));
+        wxm_answer_clear(&a);
+    }
+}
+
 static void catalogue_names_every_outcome(void **state)
 {
     wxm_answer a;
@@ -579,6 +602,7 @@ int main(void)
         T(partner_forms_are_signed_by_the_service_provider),
         T(close_refuses_a_code_payment_and_closes_others),
         T(every_order_has_its_own_transaction_id),
+        T(wrong_methods_name_the_right_one),
         T(catalogue_names_every_outcome),
         T(a_payment_never_completes_after_a_reverse),
     };
