@@ -293,6 +293,19 @@ static wxpay_code add_job(wxpay_multi *m, Wxpay_spec *spec, wxpay_done_fn done, 
     return WXPAY_OK;
 }
 
+/* A built spec (or its error) onto the multi. */
+static wxpay_code add_built(wxpay_multi *m, Wxpay_spec *s, wxpay_code rc, wxpay_done_fn done,
+                            void *user)
+{
+    if (rc == WXPAY_OK)
+        rc = Wxpay_can_verify(m->c);
+    if (rc) {
+        Wxpay_spec_clear(s);
+        return rc;
+    }
+    return add_job(m, s, done, user);
+}
+
 wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *method, const char *path,
                                    const wxp_param *params, size_t nparams, const char *json_body,
                                    wxpay_done_fn done, void *user)
@@ -300,15 +313,8 @@ wxpay_code wxpay_multi_add_request(wxpay_multi *m, const char *method, const cha
     Wxpay_spec s;
     if (!m)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_can_verify(m->c);
-    if (rc)
-        return rc;
-    rc = Wxpay_spec_init(m->c, &s, method, path, params, nparams, json_body);
-    if (rc) {
-        Wxpay_spec_clear(&s);
-        return rc;
-    }
-    return add_job(m, &s, done, user);
+    return add_built(m, &s, Wxpay_spec_init(m->c, &s, method, path, params, nparams, json_body),
+                     done, user);
 }
 
 wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *otn, const char *appid,
@@ -317,15 +323,7 @@ wxpay_code wxpay_multi_add_reverse(wxpay_multi *m, const char *otn, const char *
     Wxpay_spec s;
     if (!m)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_can_verify(m->c);
-    if (rc)
-        return rc;
-    rc = Wxpay_spec_reverse(m->c, &s, otn, appid);
-    if (rc) {
-        Wxpay_spec_clear(&s);
-        return rc;
-    }
-    return add_job(m, &s, done, user);
+    return add_built(m, &s, Wxpay_spec_reverse(m->c, &s, otn, appid), done, user);
 }
 
 static int count_jobs(const wxpay_multi *m)
@@ -402,6 +400,8 @@ static void keep_result(void *user, wxpay_result *r)
 static wxpay_code run_one(wxpay_client *c, Wxpay_spec *s, wxpay_code rc, wxpay_result **out)
 {
     wxpay_result *r = NULL;
+    if (rc == WXPAY_OK)
+        rc = Wxpay_can_verify(c); /* a key, or the APIv3 key to download them */
     if (rc) {
         Wxpay_spec_clear(s);
         r = Wxpay_result_new(rc, "%s", rc == WXPAY_E_CONFIG ? c->error : wxpay_strerror(rc));
@@ -427,10 +427,7 @@ wxpay_code wxpay_request(wxpay_client *c, const char *method, const char *path,
     Wxpay_spec s;
     if (!c || !out)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_spec_init(c, &s, method, path, params, nparams, json_body);
-    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
-        Wxpay_spec_clear(&s);
-    return run_one(c, &s, rc, out);
+    return run_one(c, &s, Wxpay_spec_init(c, &s, method, path, params, nparams, json_body), out);
 }
 
 wxpay_code wxpay_reverse(wxpay_client *c, const char *otn, const char *appid, wxpay_result **out)
@@ -438,10 +435,7 @@ wxpay_code wxpay_reverse(wxpay_client *c, const char *otn, const char *appid, wx
     Wxpay_spec s;
     if (!c || !out)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_spec_reverse(c, &s, otn, appid);
-    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
-        Wxpay_spec_clear(&s);
-    return run_one(c, &s, rc, out);
+    return run_one(c, &s, Wxpay_spec_reverse(c, &s, otn, appid), out);
 }
 
 /* ------------------------------------------------------- code payment */
@@ -451,10 +445,7 @@ wxpay_code wxpay_codepay(wxpay_client *c, const wxpay_codepay_params *p, wxpay_r
     Wxpay_spec s;
     if (!c || !out)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_spec_codepay(c, &s, p);
-    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
-        Wxpay_spec_clear(&s);
-    return run_one(c, &s, rc, out);
+    return run_one(c, &s, Wxpay_spec_codepay(c, &s, p), out);
 }
 
 static wxpay_code query(wxpay_client *c, const char *name, bool by_id, wxpay_result **out)
@@ -462,10 +453,7 @@ static wxpay_code query(wxpay_client *c, const char *name, bool by_id, wxpay_res
     Wxpay_spec s;
     if (!c || !out)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_spec_query(c, &s, name, by_id);
-    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
-        Wxpay_spec_clear(&s);
-    return run_one(c, &s, rc, out);
+    return run_one(c, &s, Wxpay_spec_query(c, &s, name, by_id), out);
 }
 
 wxpay_code wxpay_query(wxpay_client *c, const char *otn, wxpay_result **out)
@@ -483,23 +471,7 @@ wxpay_code wxpay_close(wxpay_client *c, const char *otn, wxpay_result **out)
     Wxpay_spec s;
     if (!c || !out)
         return WXPAY_E_ARG;
-    wxpay_code rc = Wxpay_spec_close(c, &s, otn);
-    if (rc == WXPAY_OK && (rc = Wxpay_can_verify(c)) != WXPAY_OK)
-        Wxpay_spec_clear(&s);
-    return run_one(c, &s, rc, out);
-}
-
-/* A built spec (or its error) onto the multi. */
-static wxpay_code add_built(wxpay_multi *m, Wxpay_spec *s, wxpay_code rc, wxpay_done_fn done,
-                            void *user)
-{
-    if (rc == WXPAY_OK)
-        rc = Wxpay_can_verify(m->c);
-    if (rc) {
-        Wxpay_spec_clear(s);
-        return rc;
-    }
-    return add_job(m, s, done, user);
+    return run_one(c, &s, Wxpay_spec_close(c, &s, otn), out);
 }
 
 wxpay_code wxpay_multi_add_codepay(wxpay_multi *m, const wxpay_codepay_params *p,

@@ -70,6 +70,30 @@ void Wxm_transport_fault(const wxm_mock *m, wxm_answer *a, Wxm_step st)
     }
 }
 
+/* The error answer a step stands for: SYSTEM_ERROR, FREQUENCY_LIMITED or
+ * PARAM_ERROR; false for any other step. */
+static bool scripted_error(Wxm_step_action a, int *status, const char **code, const char **message)
+{
+    switch (a) {
+    case WXM_STEP_SYSTEM_ERROR:
+        *status = 500;
+        *code = "SYSTEM_ERROR";
+        *message = "系统错误 (scripted SYSTEM_ERROR; retry the same request)";
+        return true;
+    case WXM_STEP_PARAM_ERROR:
+        *status = 400;
+        *code = "PARAM_ERROR";
+        *message = "参数错误 (scripted PARAM_ERROR; fix the request, do not retry)";
+        return true;
+    case WXM_STEP_FREQUENCY_LIMITED:
+        *status = 429;
+        *code = "FREQUENCY_LIMITED";
+        *message = "频率超限 (scripted FREQUENCY_LIMITED; back off and retry)";
+        return true;
+    default: return false;
+    }
+}
+
 /* What one reverse call decides under the order's lock. */
 typedef struct decision {
     Wxm_ctx *c;
@@ -117,29 +141,11 @@ static void decide_reverse(Wxm_order *o, void *arg)
         snprintf(d->message, sizeof(d->message),
                  "订单已退款 (the order has a refund; it cannot be reversed)");
     }
-    switch (d->step.action) {
-    case WXM_STEP_SYSTEM_ERROR:
-        d->status = 500;
-        d->code = "SYSTEM_ERROR";
-        snprintf(d->message, sizeof(d->message),
-                 "系统错误 (scripted SYSTEM_ERROR; retry with the same out_trade_no)");
-        break;
-    case WXM_STEP_PARAM_ERROR:
-        d->status = 400;
-        d->code = "PARAM_ERROR";
-        snprintf(d->message, sizeof(d->message),
-                 "参数错误 (scripted PARAM_ERROR; fix the request, do not retry)");
-        break;
-    case WXM_STEP_FREQUENCY_LIMITED:
-        d->status = 429;
-        d->code = "FREQUENCY_LIMITED";
-        snprintf(d->message, sizeof(d->message),
-                 "频率超限 (scripted FREQUENCY_LIMITED; back off and retry)");
-        break;
-    default: break;
-    }
-    if (d->status == 200 || d->step.action == WXM_STEP_SYSTEM_ERROR ||
-        d->step.action == WXM_STEP_FREQUENCY_LIMITED || d->step.action == WXM_STEP_PARAM_ERROR) {
+    const char *message;
+    bool scripted = scripted_error(d->step.action, &d->status, &d->code, &message);
+    if (scripted)
+        snprintf(d->message, sizeof(d->message), "%s", message);
+    if (d->status == 200 || scripted) {
         bool business_ok = o->state != WXM_CLOSED && o->state != WXM_REFUND &&
                            c->now - o->created_at <= cfg->reverse_window_seconds;
         if (business_ok && d->step.apply) {
@@ -437,25 +443,10 @@ void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
     }
     cJSON *body = NULL;
     int status = 200;
-    const char *code = NULL;
-    switch (st.action) {
-    case WXM_STEP_SYSTEM_ERROR:
-        status = 500;
-        code = "SYSTEM_ERROR";
-        body = Wxm_error_body(code, "系统错误 (scripted SYSTEM_ERROR; retry)", NULL);
-        break;
-    case WXM_STEP_FREQUENCY_LIMITED:
-        status = 429;
-        code = "FREQUENCY_LIMITED";
-        body =
-            Wxm_error_body(code, "频率超限 (scripted FREQUENCY_LIMITED; back off and retry)", NULL);
-        break;
-    case WXM_STEP_PARAM_ERROR:
-        status = 400;
-        code = "PARAM_ERROR";
-        body = Wxm_error_body(code, "参数错误 (scripted PARAM_ERROR)", NULL);
-        break;
-    default: {
+    const char *code = NULL, *message;
+    if (scripted_error(st.action, &status, &code, &message)) {
+        body = Wxm_error_body(code, message, NULL);
+    } else {
         cJSON *list = cJSON_CreateArray();
         uint32_t listed = Wxm_keys_listed(m);
         body = cJSON_CreateObject();
@@ -476,7 +467,6 @@ void Wxm_rule_certificates(Wxm_ctx *c, wxm_answer *a, Wxm_json *entry)
             cJSON_Delete(list);
             body = NULL;
         }
-    }
     }
     Wxm_api_answer(m, a, status, body, st.action, c->now);
     if (code)

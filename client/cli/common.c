@@ -318,3 +318,28 @@ int cli_configure(wxpay_client *c, const cli_opts *o)
 #undef TRY
     return 0;
 }
+
+wxpay_client *cli_start(const cli_opts *o, int *status)
+{
+    wxpay_client *c = NULL;
+    *status = 1;
+    if (wxpay_global_init() != WXPAY_OK) {
+        fprintf(stderr, "%s: cannot initialise libcurl\n", cli_prog);
+        return NULL;
+    }
+    if (!(c = wxpay_client_new())) {
+        fprintf(stderr, "%s: out of memory\n", cli_prog);
+    } else if ((*status = cli_configure(c, o)) != 0) {
+        wxpay_client_free(c);
+        c = NULL;
+    }
+    if (!c)
+        wxpay_global_cleanup();
+    return c;
+}
+
+void cli_finish(wxpay_client *c)
+{
+    wxpay_client_free(c);
+    wxpay_global_cleanup();
+}

@@ -59,6 +59,11 @@ int cli_number(const char *flag, const char *v, double min, double max, double *
 /* The client from the options; 0, or the exit status (the flag named). */
 int cli_configure(wxpay_client *c, const cli_opts *o);
 
+/* libcurl's set-up and a client configured from o; NULL with *status the
+ * exit status (said on stderr). cli_finish() undoes both. */
+wxpay_client *cli_start(const cli_opts *o, int *status);
+void cli_finish(wxpay_client *c);
+
 /* Exit 2 with the library's words and the flags that set what they are
  * about. `words` NULL: the client's last error. */
 int cli_config_failure(const wxpay_client *c, wxpay_code rc, const char *words);

@@ -222,21 +222,10 @@ int main(int argc, char **argv)
         (o.pay_timeout && cli_number("--pay-timeout", o.pay_timeout, 0.01, 86400, &timeout)))
         return CLI_EXIT_USAGE;
 
-    if (wxpay_global_init() != WXPAY_OK) {
-        fprintf(stderr, "wxpay-pay: cannot initialise libcurl\n");
-        return 1;
-    }
-    wxpay_client *c = wxpay_client_new();
-    if (!c) {
-        fprintf(stderr, "wxpay-pay: out of memory\n");
-        return 1;
-    }
-    int status = cli_configure(c, &o);
-    if (status) {
-        wxpay_client_free(c);
-        wxpay_global_cleanup();
+    int status;
+    wxpay_client *c = cli_start(&o, &status);
+    if (!c)
         return status;
-    }
     flow f = {.outcome = "paid"};
     run(c, &o, interval, timeout, (int64_t)amount, &f);
     if (f.codepay && wxpay_result_code(f.codepay) == WXPAY_E_CONFIG) {
@@ -253,7 +242,6 @@ int main(int argc, char **argv)
     }
     wxpay_result_free(f.codepay);
     wxpay_result_free(f.reverse);
-    wxpay_client_free(c);
-    wxpay_global_cleanup();
+    cli_finish(c);
     return status;
 }

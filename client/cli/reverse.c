@@ -68,21 +68,10 @@ int main(int argc, char **argv)
     if (parsed >= 0)
         return parsed;
 
-    if (wxpay_global_init() != WXPAY_OK) {
-        fprintf(stderr, "wxpay-reverse: cannot initialise libcurl\n");
-        return 1;
-    }
-    wxpay_client *c = wxpay_client_new();
-    if (!c) {
-        fprintf(stderr, "wxpay-reverse: out of memory\n");
-        return 1;
-    }
-    int status = cli_configure(c, &o);
-    if (status) {
-        wxpay_client_free(c);
-        wxpay_global_cleanup();
+    int status;
+    wxpay_client *c = cli_start(&o, &status);
+    if (!c)
         return status;
-    }
     if (o.dry_run) {
         char *req = NULL;
         wxpay_code rc = wxpay_dry_run_reverse(c, o.out_trade_no, o.appid, &req);
@@ -93,8 +82,7 @@ int main(int argc, char **argv)
             status = cli_config_failure(c, rc, NULL);
         }
         free(req);
-        wxpay_client_free(c);
-        wxpay_global_cleanup();
+        cli_finish(c);
         return status;
     }
 
@@ -123,7 +111,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "wxpay-reverse: detail: %s\n", wxpay_result_error_detail(r));
     }
     wxpay_result_free(r);
-    wxpay_client_free(c);
-    wxpay_global_cleanup();
+    cli_finish(c);
     return status;
 }

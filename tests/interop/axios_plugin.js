@@ -11,29 +11,14 @@ const fs = require('node:fs');
 const { Wechatpay, Aes: { AesGcm } } = require(path.join(process.env.WXPAY_SDK_DIR, 'node_modules', 'wechatpay-axios-plugin'));
 
 const K = path.join(process.env.FIXTURES, 'keys');
-const APPID = 'wxd678efh567hg6787';
-const MCHID = '1230000109';
-const PUB_ID = 'PUB_KEY_ID_01123000010920261128000000000001';
-const PLATFORM_SERIAL = '5157F09EFDC096DE15EBE81A47057A7200000002';
+const { ids, check, expect, summary } = require('./tap.js');
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`not ok - ${name}: ${e && e.message}`);
-  }
-}
-function expect(cond, what) { if (!cond) throw new Error(what); }
+const { APPID, MCHID, PUB_ID, PLATFORM_SERIAL, MERCHANT_SERIAL, APIV3 } = ids;
 
 function client(baseURL, certs) {
   return new Wechatpay({
     mchid: MCHID,
-    serial: '3775B6A45ACD588826D15E583A95F5DD00000001',
+    serial: MERCHANT_SERIAL,
     privateKey: fs.readFileSync(path.join(K, 'merchant_key.pem')),
     certs,
     baseURL: `${baseURL}/`,
@@ -141,7 +126,7 @@ async function rejection(promise) {
   await check('certificate download: the plugin decrypts the list (its AesGcm) and verifies with it', async () => {
     const conf = {
       mchid: MCHID,
-      serial: '3775B6A45ACD588826D15E583A95F5DD00000001',
+      serial: MERCHANT_SERIAL,
       privateKey: fs.readFileSync(path.join(K, 'merchant_key.pem')),
       certs: { any: undefined },
       baseURL: `${certBase}/`,
@@ -149,7 +134,7 @@ async function rejection(promise) {
     const wxDl = new Wechatpay(conf);
     const injector = (text) => {
       (JSON.parse(text).data || []).forEach(({ serial_no: serial, encrypt_certificate: { nonce, associated_data: aad, ciphertext } }) => {
-        conf.certs[serial] = AesGcm.decrypt(ciphertext, 'TESTONLYwxpaymockAPIv3key0000001', nonce, aad);
+        conf.certs[serial] = AesGcm.decrypt(ciphertext, APIV3, nonce, aad);
       });
       return text;
     };
@@ -161,6 +146,5 @@ async function rejection(promise) {
     expect(r.status === 200 && r.data.out_trade_no === 'paid_node_dl_01', JSON.stringify(r.data));
   });
 
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
+  summary();
 })();

@@ -18,27 +18,11 @@ const sdk = path.join(process.env.WXPAY_SDK_DIR, 'node_modules');
 const WxPay = require(path.join(sdk, 'wechatpay-node-v3')).default || require(path.join(sdk, 'wechatpay-node-v3'));
 const request = require(path.join(sdk, 'superagent'));
 
-const K = path.join(process.env.FIXTURES, 'keys');
-const APPID = 'wxd678efh567hg6787';
-const MCHID = '1230000109';
-const APIV3 = 'TESTONLYwxpaymockAPIv3key0000001';
-const HOST = 'https://api.mch.weixin.qq.com';
-const PLATFORM_SERIAL = '5157F09EFDC096DE15EBE81A47057A7200000002';
-const NEXT_SERIAL = '4E0D6A5B3C2F1E0D9C8B7A6F5E4D3C2B00000004';
+const { ids, check, expect, summary } = require('./tap.js');
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed += 1;
-    console.log(`not ok - ${name}: ${e && (e.stack || e.message)}`);
-  }
-}
-function expect(cond, what) { if (!cond) throw new Error(what); }
+const K = path.join(process.env.FIXTURES, 'keys');
+const { APPID, MCHID, APIV3, PLATFORM_SERIAL, NEXT_SERIAL } = ids;
+const HOST = 'https://api.mch.weixin.qq.com';
 
 // The README's set-up: nothing but the merchant's certificate and key.
 const pay = new WxPay({
@@ -151,6 +135,5 @@ function verify(r) {
     expect(err && /拉取平台证书失败/.test(err.message), `no error: ${err && err.message}`);
   });
 
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
+  summary();
 })();

@@ -543,8 +543,7 @@ static void *race(void *arg)
         snprintf(otn, sizeof(otn), "race_%d_%03d", r->id, i);
         wxm_answer a;
         char order[80];
-        snprintf(order, sizeof(order), "{\"trade_state\":\"NOTPAY\",\"pay_after_ms\":%d", i % 4);
-        strcat(order, "}");
+        snprintf(order, sizeof(order), "{\"trade_state\":\"NOTPAY\",\"pay_after_ms\":%d}", i % 4);
         mt_put_order(r->m, otn, order);
         call(r->m, false, "POST", CODEPAY, codepay_body(otn, "130000000000000002", 100), wall_ms(),
              NULL, &a);

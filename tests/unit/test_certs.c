@@ -271,8 +271,9 @@ static void list_answer_verifies_with_its_own_certificate(void **state)
     size_t mlen = strlen(ts) + 1 + 6 + 1 + len + 1;
     char *msg = malloc(mlen + 1);
     snprintf(msg, mlen + 1, "%s\nnonce1\n%s\n", ts, body);
-    msg_path = malloc(strlen(tu_tmpdir()) + 16);
-    sprintf(msg_path, "%s/list.msg", tu_tmpdir());
+    size_t plen = strlen(tu_tmpdir()) + 16;
+    msg_path = malloc(plen);
+    snprintf(msg_path, plen, "%s/list.msg", tu_tmpdir());
     tu_write(msg_path, msg, strlen(msg));
     key_path = tu_fixture_path("keys/wechatpay_next_key.pem");
     snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 -sign %s %s | openssl base64 -A", key_path,
